@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is extra.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrations-check worker install install-test clean-var help
+
+help:
+	@echo "make run     - install, migrate, load demo data once, serve http://$(HOST):$(PORT)/ with the worker"
+	@echo "make test    - install test tools and run the whole suite"
+	@echo "make lint    - ruff check + format check + missing migrations check"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --once
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) run_huey --quiet & \
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+worker: install
+	$(MANAGE) run_huey
+
+test: install-test
+	bash scripts/test-deps.sh
+	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
+
+format: install-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
