@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "exchange.accounts"
     label = "accounts"
     verbose_name = "Tài khoản và tổ chức"
+
+    def ready(self):
+        from . import notifications  # noqa: F401  (registers the notification kinds)
