@@ -34,7 +34,6 @@ run: install
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --once
-	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(MANAGE) run_huey --quiet & \

@@ -28,10 +28,24 @@ PEOPLE = [
 ]
 
 ORGANIZATIONS = [
-    ("hcmut", "Trường Đại học Bách khoa – ĐHQG-HCM", "Ho Chi Minh City University of Technology – VNU-HCM",
-     "HCMUT", "university", "268 Lý Thường Kiệt, Phường Diên Hồng", "https://hcmut.edu.vn"),
-    ("saigon-water", "Công ty Cổ phần Nước sạch Sài Gòn (dữ liệu mẫu)", "Saigon Clean Water JSC (demo)",
-     "SGW", "enterprise", "Phường Bến Thành", ""),
+    (
+        "hcmut",
+        "Trường Đại học Bách khoa – ĐHQG-HCM",
+        "Ho Chi Minh City University of Technology – VNU-HCM",
+        "HCMUT",
+        "university",
+        "268 Lý Thường Kiệt, Phường Diên Hồng",
+        "https://hcmut.edu.vn",
+    ),
+    (
+        "saigon-water",
+        "Công ty Cổ phần Nước sạch Sài Gòn (dữ liệu mẫu)",
+        "Saigon Clean Water JSC (demo)",
+        "SGW",
+        "enterprise",
+        "Phường Bến Thành",
+        "",
+    ),
 ]
 
 MEMBERS = [

@@ -12,7 +12,12 @@ class HomePage(Page):
     intro_en = models.CharField(_("lời giới thiệu (tiếng Anh)"), max_length=300, blank=True)
     body = RichTextField(_("nội dung"), blank=True)
 
-    content_panels = [*Page.content_panels, FieldPanel("intro_vi"), FieldPanel("intro_en"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro_vi"),
+        FieldPanel("intro_en"),
+        FieldPanel("body"),
+    ]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
 

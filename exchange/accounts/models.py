@@ -57,9 +57,7 @@ class User(AbstractUser):
     email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(_("họ và tên"), max_length=200, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
-    language = models.CharField(
-        _("ngôn ngữ"), max_length=5, choices=Language.choices, default=Language.VI
-    )
+    language = models.CharField(_("ngôn ngữ"), max_length=5, choices=Language.choices, default=Language.VI)
     roles = models.ManyToManyField(
         "accounts.Role", verbose_name=_("vai trò trên sàn"), blank=True, related_name="users"
     )
@@ -134,7 +132,10 @@ class OrganizationKind(models.Model):
 
 class Organization(models.Model):
     ref = models.SlugField(
-        _("mã tham chiếu"), max_length=64, unique=True, help_text=_("Mã ổn định dùng khi nhập dữ liệu và đồng bộ.")
+        _("mã tham chiếu"),
+        max_length=64,
+        unique=True,
+        help_text=_("Mã ổn định dùng khi nhập dữ liệu và đồng bộ."),
     )
     name = models.CharField(_("tên"), max_length=255)
     name_en = models.CharField(_("tên tiếng Anh"), max_length=255, blank=True)

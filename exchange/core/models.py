@@ -45,9 +45,14 @@ class AuditLog(models.Model):
     actor_repr = models.CharField(_("người thực hiện (lúc ghi)"), max_length=255, blank=True)
     action = models.CharField(_("hành động"), max_length=100, db_index=True)
     target_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        verbose_name=_("loại đối tượng"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    target_id = models.CharField(max_length=64, blank=True, db_index=True)
+    target_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True, db_index=True)
     target = GenericForeignKey("target_type", "target_id")
     target_repr = models.CharField(_("đối tượng"), max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
@@ -75,7 +80,10 @@ class NotificationPreference(models.Model):
     """How a user wants to be emailed; in-app notifications are always recorded."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
     )
     email_frequency = models.CharField(
         _("tần suất email"), max_length=20, choices=EmailFrequency.choices, default=EmailFrequency.IMMEDIATE
@@ -93,22 +101,37 @@ class Notification(models.Model):
     """One message to one person, rendered in their language when it was created."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người nhận"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     kind = models.CharField(_("loại"), max_length=60, db_index=True)
-    language = models.CharField(max_length=5, default="vi")
+    language = models.CharField(_("ngôn ngữ"), max_length=5, default="vi")
     subject = models.CharField(_("tiêu đề"), max_length=300)
     body = models.TextField(_("nội dung"))
     url = models.CharField(_("liên kết"), max_length=500, blank=True)
     target_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        verbose_name=_("loại đối tượng"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    target_id = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
     target = GenericForeignKey("target_type", "target_id")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_skipped = models.BooleanField(default=False, help_text=_("Người nhận tắt email"))
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("đã đọc lúc"), null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        _("đã gửi email lúc"),
+        null=True,
+        blank=True,
+        help_text=_("Đặt ngay trước khi gửi email; tránh gửi trùng."),
+    )
+    email_skipped = models.BooleanField(
+        _("không gửi email"), default=False, help_text=_("Người nhận tắt email")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -121,3 +144,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

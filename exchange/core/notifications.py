@@ -56,8 +56,12 @@ register(
         "en": "Your request to join {organization} was {decision_en}.",
     },
 )
+# The digest email's subject comes from here; its body from core/email/daily_digest.<lang>.txt.
 register(
     "daily_digest",
     subject={"vi": "Tổng hợp thông báo ({count})", "en": "Your daily digest ({count})"},
-    body={"vi": "{items}", "en": "{items}"},
+    body={
+        "vi": "Bạn có {count} thông báo mới:\n\n{items}",
+        "en": "You have {count} new notifications:\n\n{items}",
+    },
 )

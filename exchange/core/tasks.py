@@ -1,11 +1,59 @@
-"""Background tasks of the shared services. Every task takes ids and is safe to run twice."""
+"""Background tasks of the shared services, and the one idiom every app uses to queue work.
+
+Every task takes ids (never model instances) and is safe to run twice: a task may be retried after a
+partial failure, enqueued twice by two requests, or run by two workers at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
+from django.db import models, transaction
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+logger = logging.getLogger(__name__)
+
+#: Users looked at per query by the daily digest scheduler.
+DIGEST_USER_BATCH = 500
+
+
+def enqueue_on_commit(task, *args, using: str | None = None, **kwargs) -> None:
+    """Queue ``task(*args, **kwargs)`` once the current transaction commits (at once outside one).
+
+    The one way every app queues background work, so a task never sees rows that were rolled back or not
+    yet committed. Arguments must be plain values (ids, strings): a model instance would be pickled
+    stale, so it is refused here rather than discovered in production.
+    """
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, models.Model):
+            name = getattr(task, "name", task)
+            raise TypeError(f"enqueue_on_commit({name!r}): pass ids, not model instances ({value!r})")
+    transaction.on_commit(partial(task, *args, **kwargs), using=using)
+
+
+def local_crontab(**fields):
+    """A huey ``crontab`` read in the site's TIME_ZONE (Asia/Ho_Chi_Minh), not in UTC.
+
+    Huey hands periodic validators UTC timestamps unless ``HUEY["utc"]`` is False, so a bare
+    ``crontab(hour="7")`` would fire at 14:00 in Vietnam. This converts first, whatever that setting is.
+    """
+    check = crontab(**fields)
+
+    def validate(timestamp: datetime.datetime) -> bool:
+        if HUEY.utc:
+            timestamp = (
+                timestamp.replace(tzinfo=datetime.UTC)
+                .astimezone(ZoneInfo(settings.TIME_ZONE))
+                .replace(tzinfo=None)
+            )
+        return check(timestamp)
+
+    return validate
 
 
 def absolute_url(path: str) -> str:
@@ -16,22 +64,33 @@ def absolute_url(path: str) -> str:
 
 @db_task(retries=5, retry_delay=60)
 def send_notification_email(notification_id: int) -> bool:
-    """Send one notification's email; a second run finds ``emailed_at`` set and does nothing."""
-    from .models import Notification
+    """Email one notification; a second run finds it already emailed and does nothing."""
+    from .services import notification_email_send
 
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
-            .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True, email_skipped=False)
-            .first()
-        )
-        if notification is None or not notification.recipient.is_active:
-            return False
-        body = notification.body
-        if notification.url:
-            body += "\n\n" + absolute_url(notification.url)
-        send_mail(notification.subject, body, None, [notification.recipient.email])
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-    return True
+    return notification_email_send(notification_id=notification_id)
+
+
+@db_task(retries=3, retry_delay=300)
+def send_daily_digest(user_id: int) -> int:
+    """Email one user's digest; a second run finds nothing left to send."""
+    from .services import digest_send_for_user
+
+    return digest_send_for_user(user_id=user_id)
+
+
+@db_periodic_task(local_crontab(hour="7", minute="0"))
+def send_daily_digests() -> int:
+    """Every morning at 07:00 (Vietnam): queue one digest task per user who chose the daily digest.
+
+    Users are read in id order, ``DIGEST_USER_BATCH`` per query, only those with something to send. Each
+    user gets its own task so one failing mailbox is retried alone and does not stop the others.
+    """
+    from .selectors import digest_user_id_batches
+
+    queued = 0
+    for user_ids in digest_user_id_batches(batch_size=DIGEST_USER_BATCH):
+        for user_id in user_ids:
+            send_daily_digest(user_id)
+        queued += len(user_ids)
+    logger.info("Queued %s daily digests", queued)
+    return queued

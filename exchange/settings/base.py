@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "exchange.core.context_processors.notifications",
             ],
         },
     },
@@ -111,10 +112,7 @@ SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": (
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=NORMAL;"
-        "PRAGMA foreign_keys=ON;"
-        "PRAGMA busy_timeout=20000;"
+        "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
     ),
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -156,6 +154,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 # The privacy notice a user consents to at registration; bump it when the text changes.
 PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacy@techex.local")
 
 # --- Languages: Vietnamese first, English second --------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -189,7 +188,9 @@ LISTING_ATTACHMENT_MAX_BYTES = int(os.environ.get("LISTING_ATTACHMENT_MAX_BYTES"
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sàn giao dịch công nghệ TP.HCM <no-reply@techex.local>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Sàn giao dịch công nghệ TP.HCM <no-reply@techex.local>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background work (huey) -----------------------------------------------------------------------

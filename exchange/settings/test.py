@@ -38,3 +38,6 @@ HUEY = {
     "immediate": True,
 }
 ACCOUNT_RATE_LIMITS = False
+
+STATIC_ROOT = _TMP / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,12 @@ class Command(BaseCommand):
     help = "Tải dữ liệu mẫu của sàn (chỉ dùng cho máy phát triển) / load the demo data"
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Do nothing if the demo data is already there.")
+        parser.add_argument(
+            "--once", action="store_true", help="Do nothing if the demo data is already there."
+        )
 
     def handle(self, *args, once: bool, **options):
-        if settings.SETTINGS_MODULE.endswith(".production"):
+        if (settings.SETTINGS_MODULE or "").endswith(".production"):
             raise CommandError("seed_demo is for development machines only.")
         from exchange.accounts.models import User
 

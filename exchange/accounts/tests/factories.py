@@ -49,3 +49,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     role = MembershipRole.MEMBER
     status = MembershipStatus.ACTIVE
+
+
+def staff_user(**kwargs) -> User:
+    """An exchange staff member (platform role ``staff``, not a Django superuser)."""
+    return UserFactory(roles=["staff"], **kwargs)
+
+
+def manager_of(organization, **kwargs) -> User:
+    """A user who is an active TTO manager of ``organization``."""
+    return MembershipFactory(organization=organization, role=MembershipRole.TTO_MANAGER, **kwargs).user
