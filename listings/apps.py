@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ListingsConfig(AppConfig):
     name = "listings"
     verbose_name = "Công nghệ và nhu cầu"
+
+    def ready(self) -> None:
+        from . import (
+            notifications,  # noqa: F401 - registers the notification kinds
+            privacy,
+        )
+
+        privacy.register()

@@ -71,7 +71,7 @@ def test_export_contains_my_data_and_nothing_of_others(person, app_hooks):
     assert [(m["organization"]["ref"], m["status"]) for m in data["memberships"]] == [(org.ref, "active")]
     assert [n["kind"] for n in data["notifications"]] == ["membership_decided"]
     assert {a["action"] for a in data["audit"]} == {"user.registered", "membership.requested"}
-    assert data["apps"] == {"demo": {"listings": [f"listing of {person.pk}"]}}
+    assert data["apps"]["demo"] == {"listings": [f"listing of {person.pk}"]}
     dumped = json.dumps(data, ensure_ascii=False)
     for foreign in ("manager@example.vn", "Người Quản Lý", "other@example.vn", "Người Khác", "bí mật"):
         assert foreign not in dumped
@@ -123,7 +123,7 @@ def test_delete_anonymises_and_keeps_organisation_content(person, app_hooks):
     assert not AuditLog.objects.filter(target_repr__contains="Lê Văn Tám").exists()
     assert not AuditLog.objects.filter(target_repr__contains=old_email).exists()
     row = AuditLog.objects.get(action="user.deleted")
-    assert row.actor == person and row.data["erasers"] == ["demo"]
+    assert row.actor == person and "demo" in row.data["erasers"]
     assert sorted(row.data["memberships_ended"]) == sorted([membership.pk, pending.pk])
     assert app_hooks == [person.pk]
     with pytest.raises(ValidationError):
