@@ -165,6 +165,9 @@ class Listing(models.Model):
         _("TRL mong muốn đến"), null=True, blank=True, validators=TRL_VALIDATORS
     )
     deadline = models.DateField(_("hạn chót"), null=True, blank=True)
+    is_demo = models.BooleanField(
+        _("dữ liệu mẫu"), default=False, db_index=True, help_text=_("Tin mẫu để trình diễn, không phải tin thật.")
+    )
     anonymous = models.BooleanField(
         _("ẩn danh tổ chức"),
         default=False,

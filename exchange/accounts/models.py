@@ -153,6 +153,9 @@ class Organization(models.Model):
     description = models.TextField(_("giới thiệu"), blank=True)
     description_en = models.TextField(_("giới thiệu (tiếng Anh)"), blank=True)
     verified = models.BooleanField(_("đã xác minh"), default=False)
+    is_demo = models.BooleanField(
+        _("dữ liệu mẫu"), default=False, help_text=_("Tổ chức mẫu để trình diễn; tên thật chỉ xuất hiện kèm dấu này.")
+    )
     verified_at = models.DateTimeField(_("xác minh lúc"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
