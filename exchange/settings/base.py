@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     # Accounts
     "allauth",
     "allauth.account",
+    # API
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
     # Background work
     "huey.contrib.djhuey",
     # Django
@@ -213,6 +217,27 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": 1, "worker_type": "thread", "periodic": True},
     }
+
+# --- API ------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "exchange.accounts.api_auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HCMC Technology Exchange API / API Sàn giao dịch công nghệ TP.HCM",
+    "DESCRIPTION": "Technology offers and requests as interchange records (techex.technology/1).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Sàn giao dịch công nghệ TP.HCM"
