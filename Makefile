@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations-check worker install install-test clean-var help
+.PHONY: run test messages lint format migrations-check worker install install-test clean-var help
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve http://$(HOST):$(PORT)/ with the worker"
@@ -32,6 +32,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	mkdir -p var
+	$(MANAGE) compiletranslations
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --once
 	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
@@ -44,8 +45,13 @@ worker: install
 
 test: install-test
 	bash scripts/test-deps.sh
+	$(MANAGE) compiletranslations --settings=exchange.settings.test
 	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+# Extract UI strings into locale/en (needs GNU gettext); translate, then `make run` compiles them.
+messages: install-test
+	$(MANAGE) makemessages -l en --no-obsolete --ignore=.venv --ignore=var --add-location=file
 
 lint: install-test
 	$(VENV)/bin/ruff check .
