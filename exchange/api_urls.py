@@ -1,9 +1,33 @@
-"""The partner API (built in issue #4): schema, docs and the v1 routes."""
+"""The partner API (issue #4): OpenAPI schema, interactive docs and the v1 routes (mounted at /api/)."""
 
-from django.urls import path
+from types import SimpleNamespace
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from exchange.accounts.api import TokenObtainView, TokenViewSet
+from exchange.api import NotFoundView
+from listings.api import RequestViewSet, TechnologyViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("technologies", TechnologyViewSet, basename="technology")
+router.register("requests", RequestViewSet, basename="request")
+router.register("auth/tokens", TokenViewSet, basename="token")
+
+v1_patterns = [
+    path("v1/auth/token/", TokenObtainView.as_view(), name="token-obtain"),
+    path("v1/", include(router.urls)),
+]
+
+# The schema describes this API only (not Wagtail's admin API), with its real /api/ prefix.
+schema_urlconf = SimpleNamespace(urlpatterns=[path("api/", include((v1_patterns, "api")))])
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SpectacularAPIView.as_view(urlconf=schema_urlconf), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *v1_patterns,
+    re_path(r"^(?:.*/)?$", NotFoundView.as_view(), name="not-found"),  # last: other paths under /api/
 ]

@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("exchange.accounts.urls")),
     path("notifications/", include("exchange.core.urls")),
     path("listings/", include("listings.urls")),
+    path("portal/", include("exchange.portal.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -166,7 +166,10 @@ class Listing(models.Model):
     )
     deadline = models.DateField(_("hạn chót"), null=True, blank=True)
     is_demo = models.BooleanField(
-        _("dữ liệu mẫu"), default=False, db_index=True, help_text=_("Tin mẫu để trình diễn, không phải tin thật.")
+        _("dữ liệu mẫu"),
+        default=False,
+        db_index=True,
+        help_text=_("Tin mẫu để trình diễn, không phải tin thật."),
     )
     anonymous = models.BooleanField(
         _("ẩn danh tổ chức"),
@@ -236,9 +239,31 @@ class Listing(models.Model):
     def __str__(self) -> str:
         return self.title_vi or self.title_en or self.ref
 
+    def get_absolute_url(self) -> str:
+        """The public detail page (technology or request), in the active language."""
+        name = "listings:technology_detail" if self.kind == ListingKind.OFFER else "listings:request_detail"
+        return reverse(name, args=[self.pk])
+
     @property
     def title(self) -> str:
         return self.title_vi or self.title_en
+
+    def t(self, name: str, language: str | None = None) -> str:
+        """A bilingual field (``title``, ``summary``…) in ``language`` (default: the active one),
+        falling back to the other language when that one is blank."""
+        from django.utils.translation import get_language
+
+        lang = (language or get_language() or "vi")[:2]
+        first, second = ("en", "vi") if lang == "en" else ("vi", "en")
+        return getattr(self, f"{name}_{first}", "") or getattr(self, f"{name}_{second}", "") or ""
+
+    def t_lang(self, name: str, language: str | None = None) -> str:
+        """The language code the text returned by ``t()`` is actually in (for ``lang=`` attributes)."""
+        from django.utils.translation import get_language
+
+        lang = (language or get_language() or "vi")[:2]
+        first, second = ("en", "vi") if lang == "en" else ("vi", "en")
+        return first if getattr(self, f"{name}_{first}", "") else second
 
     @property
     def is_offer(self) -> bool:
@@ -508,3 +533,117 @@ class ListingRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing} #{self.pk} ({self.state})"
+
+
+class SavedListing(models.Model):
+    """A listing a signed-in user bookmarked ("Lưu"); shown in their portal."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_listings"
+    )
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="saved_by")
+    created_at = models.DateTimeField(_("lưu lúc"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tin đã lưu")
+        verbose_name_plural = _("tin đã lưu")
+        constraints = [models.UniqueConstraint(fields=["user", "listing"], name="saved_listing_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.listing}"
+
+
+class ListingDailyStat(models.Model):
+    """Counters per listing and day, bumped with ``F()`` in ``listings.services`` (no read-then-write)."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="daily_stats")
+    date = models.DateField(_("ngày"))
+    views = models.PositiveIntegerField(_("lượt xem"), default=0)
+    saves = models.PositiveIntegerField(_("lượt lưu"), default=0)
+    inquiries = models.PositiveIntegerField(_("lượt quan tâm"), default=0)
+
+    class Meta:
+        ordering = ["-date", "listing_id"]
+        verbose_name = _("thống kê tin theo ngày")
+        verbose_name_plural = _("thống kê tin theo ngày")
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "date"], name="listing_daily_stat_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.date}: {self.views}/{self.saves}/{self.inquiries}"
+
+
+class ExpertProfile(models.Model):
+    """A scientist's public profile in the expert directory; only ``public`` ones are shown."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="expert_profile",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("tổ chức"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="experts",
+    )
+    slug = models.SlugField(_("đường dẫn"), max_length=100, unique=True)
+    public = models.BooleanField(_("công khai"), default=False, db_index=True)
+    academic_title = models.CharField(
+        _("học hàm, học vị"), max_length=50, blank=True, help_text=_("Ví dụ: GS.TS., PGS.TS., TS., ThS.")
+    )
+    bio_vi = models.TextField(_("giới thiệu (tiếng Việt)"), blank=True)
+    bio_en = models.TextField(_("giới thiệu (tiếng Anh)"), blank=True)
+    expertise_fields = models.ManyToManyField(
+        ScienceField, verbose_name=_("lĩnh vực chuyên môn"), blank=True, related_name="experts"
+    )
+    publications = models.JSONField(
+        _("công bố khoa học"), default=list, blank=True, help_text=_("Danh sách {title, year, venue}.")
+    )
+    patents = models.JSONField(
+        _("bằng sáng chế"), default=list, blank=True, help_text=_("Danh sách {title, number}.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__full_name", "id"]
+        verbose_name = _("hồ sơ chuyên gia")
+        verbose_name_plural = _("hồ sơ chuyên gia")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("listings:expert_detail", args=[self.slug])
+
+    @property
+    def display_name(self) -> str:
+        name = self.user.get_full_name()
+        return f"{self.academic_title} {name}".strip()
+
+    def t(self, name: str, language: str | None = None) -> str:
+        """``bio`` in the visitor's language, else the other one (same contract as ``Listing.t``)."""
+        from django.utils.translation import get_language
+
+        lang = (language or get_language() or "vi")[:2]
+        first, second = ("en", "vi") if lang == "en" else ("vi", "en")
+        return getattr(self, f"{name}_{first}", "") or getattr(self, f"{name}_{second}", "") or ""
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not isinstance(self.publications, list) or not all(
+            isinstance(p, dict) and str(p.get("title", "")).strip() for p in self.publications
+        ):
+            errors["publications"] = _("Công bố phải là danh sách {title, year, venue} có tiêu đề.")
+        if not isinstance(self.patents, list) or not all(
+            isinstance(p, dict) and str(p.get("title", "")).strip() for p in self.patents
+        ):
+            errors["patents"] = _("Bằng sáng chế phải là danh sách {title, number} có tiêu đề.")
+        if errors:
+            raise ValidationError(errors)

@@ -6,7 +6,7 @@ creator, co-author, revision author and uploader links are cleared.
 
 from __future__ import annotations
 
-from .models import Listing, ListingAttachment, ListingRevision
+from .models import ExpertProfile, Listing, ListingAttachment, ListingRevision, SavedListing
 
 
 def export_listings(user) -> dict:
@@ -38,6 +38,14 @@ def export_listings(user) -> dict:
             .order_by("id")
             .values("listing__ref", "original_name", "confidential", "created_at")
         ),
+        "saved": list(
+            SavedListing.objects.filter(user=user).order_by("id").values("listing__ref", "created_at")
+        ),
+        "expert_profile": list(
+            ExpertProfile.objects.filter(user=user).values(
+                "slug", "public", "academic_title", "bio_vi", "bio_en", "publications", "patents"
+            )
+        ),
     }
 
 
@@ -47,6 +55,8 @@ def erase_listings(user) -> None:
     Listing.authors.through.objects.filter(user=user).delete()
     ListingRevision.objects.filter(author=user).update(author=None)
     ListingAttachment.objects.filter(uploaded_by=user).update(uploaded_by=None)
+    SavedListing.objects.filter(user=user).delete()
+    ExpertProfile.objects.filter(user=user).delete()
 
 
 def register() -> None:

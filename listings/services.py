@@ -872,3 +872,80 @@ def listing_attachment_record_view(*, actor, attachment: ListingAttachment) -> N
             target=attachment.listing,
             data={"attachment": attachment.pk, "name": attachment.original_name},
         )
+
+
+# --- Public site: saving and statistics -------------------------------------------------------------
+
+STAT_FIELDS = frozenset({"views", "saves", "inquiries"})
+
+
+def listing_stat_increment(*, listing_id: int, field: str, by: int = 1, day: dt.date | None = None) -> None:
+    """Add ``by`` to one counter of today's ``ListingDailyStat`` row: one UPDATE with ``F()``, and an
+    INSERT only on the first event of the day (a concurrent first insert falls back to the UPDATE)."""
+    from django.db import IntegrityError
+    from django.db.models import F
+
+    from .models import ListingDailyStat
+
+    if field not in STAT_FIELDS:
+        raise ValueError(f"Unknown statistic {field!r}")
+    day = day or timezone.localdate()
+    rows = ListingDailyStat.objects.filter(listing_id=listing_id, date=day)
+    if rows.update(**{field: F(field) + by}):
+        return
+    try:
+        with transaction.atomic():
+            ListingDailyStat.objects.create(listing_id=listing_id, date=day, **{field: by})
+    except IntegrityError:
+        rows.update(**{field: F(field) + by})
+
+
+def listing_record_view(*, listing_id: int, user) -> bool:
+    """Count one view of a public detail page, unless the viewer owns the listing. Returns whether counted.
+
+    Owners (creator, co-authors, active members of the organisation) are excluded with one EXISTS query.
+    """
+    from django.db.models import Q
+
+    if perms.is_authenticated(user):
+        owner = Listing.objects.filter(pk=listing_id).filter(
+            Q(created_by=user)
+            | Q(authors=user)
+            | Q(
+                organization__memberships__user=user,
+                organization__memberships__status=MembershipStatus.ACTIVE,
+            )
+        )
+        if owner.exists():
+            return False
+    listing_stat_increment(listing_id=listing_id, field="views")
+    return True
+
+
+def listing_save(*, user, listing: Listing):
+    """Bookmark a public listing for a signed-in user; saving twice is a no-op."""
+    from .models import SavedListing
+
+    if not perms.is_authenticated(user):
+        raise NotPermitted(_("Cần đăng nhập để lưu tin."), action="save")
+    if listing.state not in PUBLIC_STATES:
+        raise WrongState(_("Chỉ lưu được tin đang đăng."), action="save", state=listing.state)
+    with transaction.atomic():
+        saved, created = SavedListing.objects.get_or_create(user=user, listing=listing)
+        if created:
+            listing_stat_increment(listing_id=listing.pk, field="saves")
+            audit_record(actor=user, action="listing.save", target=listing)
+    return saved
+
+
+def listing_unsave(*, user, listing: Listing) -> bool:
+    """Remove a bookmark; returns whether there was one."""
+    from .models import SavedListing
+
+    if not perms.is_authenticated(user):
+        raise NotPermitted(_("Cần đăng nhập để bỏ lưu tin."), action="unsave")
+    with transaction.atomic():
+        deleted, _rows = SavedListing.objects.filter(user=user, listing=listing).delete()
+        if deleted:
+            audit_record(actor=user, action="listing.unsave", target=listing)
+    return bool(deleted)

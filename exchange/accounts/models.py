@@ -154,7 +154,9 @@ class Organization(models.Model):
     description_en = models.TextField(_("giới thiệu (tiếng Anh)"), blank=True)
     verified = models.BooleanField(_("đã xác minh"), default=False)
     is_demo = models.BooleanField(
-        _("dữ liệu mẫu"), default=False, help_text=_("Tổ chức mẫu để trình diễn; tên thật chỉ xuất hiện kèm dấu này.")
+        _("dữ liệu mẫu"),
+        default=False,
+        help_text=_("Tổ chức mẫu để trình diễn; tên thật chỉ xuất hiện kèm dấu này."),
     )
     verified_at = models.DateTimeField(_("xác minh lúc"), null=True, blank=True)
     verified_by = models.ForeignKey(
@@ -224,3 +226,37 @@ class Membership(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == MembershipStatus.ACTIVE
+
+
+class ApiToken(models.Model):
+    """A named secret a partner system sends as ``Authorization: Token <key>``.
+
+    Only the SHA-256 of the key is stored (a leaked database gives no usable token) with a short prefix
+    so people can tell their tokens apart. Revoking keeps the row for the audit trail.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="partner_api_tokens",  # ``api_tokens`` is taken by Wagtail's own admin-API tokens
+    )
+    name = models.CharField(_("tên"), max_length=100)
+    key_hash = models.CharField(_("mã băm khóa"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("tiền tố"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dùng lần cuối lúc"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("khóa API")
+        verbose_name_plural = _("khóa API")
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     # The platform
     "exchange.accounts",
     "exchange.core",
+    "exchange.portal",
     "listings",
     "valuation",
     "regional_network",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     # API
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     # Background work
     "huey.contrib.djhuey",
@@ -104,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "exchange.core.context_processors.notifications",
+                "cms.context_processors.site",
             ],
         },
     },
@@ -237,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc are served from our own static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Wagtail --------------------------------------------------------------------------------------

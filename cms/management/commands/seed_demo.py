@@ -33,6 +33,9 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", "demo-techex-2026")
         with transaction.atomic():
             summary = seed(password=password)
+        from cms.context_processors import forget_demo_data_flag
+
+        forget_demo_data_flag()
         self.stdout.write(self.style.SUCCESS("Demo data loaded:"))
         for line in summary:
             self.stdout.write(f"  {line}")

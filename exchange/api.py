@@ -1,0 +1,123 @@
+"""Pieces every partner API view shares: how service errors become HTTP answers, how those answers are
+documented in the OpenAPI schema, and pagination.
+
+Services raise Django's ``ValidationError`` / ``PermissionDenied`` and the listing lifecycle's
+``WrongState`` / ``NotPermitted``; ``ServiceErrorsMixin`` turns them into 400 (field messages),
+403, and 409 (a transition that does not exist from the current state), so views stay thin.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+def validation_messages(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """``{"field": ["message", ...]}``; errors not tied to a field go under ``non_field_errors``."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if key == "__all__" else key): [str(m) for m in msgs]
+            for key, msgs in exc.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+class ServiceErrorsMixin:
+    """Map service exceptions to API responses (before DRF's handler would call them 500), and keep
+    the API's 404s as 404s."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 404:
+            # LocaleMiddleware turns a 404 under a non-prefixed path into a redirect to /vi/<path> when that
+            # resolves — and Wagtail's catch-all page route resolves everything. Judging this response
+            # against the API's own urlconf (no language prefixes) leaves a JSON 404 alone.
+            request._request.urlconf = "exchange.api_urls"
+        return response
+
+    def handle_exception(self, exc):
+        from listings.lifecycle import NotPermitted, WrongState
+
+        if isinstance(exc, WrongState):
+            body = {
+                "detail": " ".join(str(m) for m in exc.messages),
+                "code": "wrong_state",
+                "state": exc.state,
+                "action": exc.action,
+            }
+            if hasattr(exc, "error_dict"):
+                body["errors"] = validation_messages(exc)
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, NotPermitted):
+            exc = exceptions.PermissionDenied(str(exc.message))
+        elif isinstance(exc, DjangoPermissionDenied) and exc.args:
+            exc = exceptions.PermissionDenied(str(exc.args[0]))
+        elif isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(validation_messages(exc))
+        return super().handle_exception(exc)
+
+
+class Pagination(PageNumberPagination):
+    """``?page=N`` (a page past the end or not a number: 404) and ``?page_size=`` up to 100."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- documented error bodies ----------------------------------------------------------------------
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Human-readable message (Vietnamese or English).")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="`wrong_state`")
+    state = serializers.CharField(help_text="The listing's current state.")
+    action = serializers.CharField(help_text="The refused transition, e.g. `submit`.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="When the listing is incomplete: what is missing, by field.",
+    )
+
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Messages by field (`non_field_errors` for the rest).",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"trl_min": ["Đảm bảo giá trị này nhỏ hơn hoặc bằng 9."]},
+}
+
+_ERRORS = {
+    400: OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Invalid input; messages by field."),
+    401: OpenApiResponse(
+        ErrorSerializer,
+        description="No credentials, or an invalid/revoked token (`WWW-Authenticate: Token`).",
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="Authenticated but not allowed."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found, not visible to you, or page out of range."),
+    409: OpenApiResponse(ConflictSerializer, description="Not possible from the listing's current state."),
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: _ERRORS[code] for code in codes}
+
+
+class NotFoundView(ServiceErrorsMixin, APIView):
+    """Unknown paths under /api/ answer a JSON 404 (not a redirect to the site's /vi/… pages)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()
