@@ -9,7 +9,6 @@ import datetime as dt
 
 import django_filters
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
@@ -24,41 +23,22 @@ from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from exchange.accounts.models import Organization, PlatformRole
 from exchange.accounts.permissions import is_moderator
+from exchange.core.wagtail_admin import NoFormsViewSetMixin, RoleViewPermissionPolicy
 
 from . import selectors, services
 from .lifecycle import ListingState, TransitionNotAllowed
 from .models import Listing, ListingRevision, RevisionStage, RevisionState, ScienceField
 from .snapshots import diff_snapshots, listing_snapshot
 
-
-class ModeratorPermissionPolicy(BasePermissionPolicy):
-    """Moderators and staff may view the queue; changes happen only through the review actions."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and is_moderator(user)
-
-    def user_has_any_permission(self, user, actions):
-        return "view" in actions and is_moderator(user)
-
-    def users_with_any_permission(self, actions):
-        if "view" not in actions:
-            return get_user_model().objects.none()
-        return (
-            get_user_model()
-            .objects.filter(
-                Q(is_superuser=True) | Q(roles__code__in=[PlatformRole.STAFF, PlatformRole.MODERATOR]),
-                is_active=True,
-            )
-            .distinct()
-        )
-
-
-register_permission_policy(Listing, ModeratorPermissionPolicy(Listing))
+# Moderators and staff may view the queue; changes happen only through the review actions.
+register_permission_policy(
+    Listing,
+    RoleViewPermissionPolicy(Listing, rule=is_moderator, roles=[PlatformRole.STAFF, PlatformRole.MODERATOR]),
+)
 
 AGE_CHOICES = [("3", _("Chờ hơn 3 ngày")), ("7", _("Chờ hơn 7 ngày")), ("14", _("Chờ hơn 14 ngày"))]
 
@@ -195,7 +175,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
         return redirect(reverse("listing-moderation:index"))
 
 
-class ListingModerationViewSet(ModelViewSet):
+class ListingModerationViewSet(NoFormsViewSetMixin, ModelViewSet):
     model = Listing
     icon = "tasks"
     menu_label = _("Kiểm duyệt tin")
@@ -222,29 +202,12 @@ class ListingModerationViewSet(ModelViewSet):
     copy_view_enabled = False
     add_to_reference_index = False
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            **{
-                "add_url_name": None,
-                "edit_url_name": None,
-                "delete_url_name": None,
-                "history_url_name": None,
-                "usage_url_name": None,
-                **kwargs,
-            }
-        )
-
     def get_urlpatterns(self):
         return [
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
             path("review/<int:pk>/", ReviewView.as_view(), name="review"),
         ]
-
-    def get_permissions_to_register(self):
-        from django.contrib.auth.models import Permission
-
-        return Permission.objects.none()
 
 
 listing_moderation_viewset = ListingModerationViewSet()

@@ -5,9 +5,7 @@ not Django model permissions, so granting a moderator group "view audit log" by 
 """
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -15,34 +13,18 @@ from wagtail.admin.filters import ContentTypeFilter, DateRangePickerWidget, Wagt
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from exchange.accounts.models import PlatformRole
 from exchange.accounts.permissions import is_staff
 
 from .models import AuditLog
+from .wagtail_admin import NoFormsViewSetMixin, RoleViewPermissionPolicy
 
-
-class StaffReadOnlyPermissionPolicy(BasePermissionPolicy):
-    """Staff may view; nobody may add, change or delete (rows are written by services only)."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and is_staff(user)
-
-    def user_has_any_permission(self, user, actions):
-        return "view" in actions and is_staff(user)
-
-    def users_with_any_permission(self, actions):
-        user_model = get_user_model()
-        if "view" not in actions:
-            return user_model.objects.none()
-        return user_model.objects.filter(
-            Q(is_superuser=True) | Q(roles__code=PlatformRole.STAFF), is_active=True
-        ).distinct()
-
-
-register_permission_policy(AuditLog, StaffReadOnlyPermissionPolicy(AuditLog))
+# Staff may view; nobody may add, change or delete (rows are written by services only).
+register_permission_policy(
+    AuditLog, RoleViewPermissionPolicy(AuditLog, rule=is_staff, roles=[PlatformRole.STAFF])
+)
 
 
 def _action_choices(request=None):
@@ -76,7 +58,7 @@ class AuditLogIndexView(IndexView):
         return super().get_base_queryset().select_related("target_type")
 
 
-class AuditLogViewSet(ModelViewSet):
+class AuditLogViewSet(NoFormsViewSetMixin, ModelViewSet):
     model = AuditLog
     icon = "history"
     menu_label = _("Nhật ký hoạt động")
@@ -113,18 +95,6 @@ class AuditLogViewSet(ModelViewSet):
     copy_view_enabled = False
     add_to_reference_index = False
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            **{
-                "add_url_name": None,
-                "edit_url_name": None,
-                "delete_url_name": None,
-                "history_url_name": None,
-                "usage_url_name": None,
-                **kwargs,
-            }
-        )
-
     def get_urlpatterns(self):
         # Only listing and inspecting exist: there is no form to add, edit or delete an audit row.
         return [
@@ -132,12 +102,6 @@ class AuditLogViewSet(ModelViewSet):
             path("results/", self.index_results_view, name="index_results"),
             path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
         ]
-
-    def get_permissions_to_register(self):
-        # Nothing to grant: access is the staff rule above, not group permissions.
-        from django.contrib.auth.models import Permission
-
-        return Permission.objects.none()
 
 
 audit_log_viewset = AuditLogViewSet()
