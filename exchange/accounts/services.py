@@ -265,32 +265,42 @@ def membership_request(*, user: User, organization: Organization, role: str) -> 
     return membership
 
 
-def membership_approve(*, actor: User, membership: Membership) -> Membership:
-    """Managers of the organisation approve; staff may always, e.g. for an organisation with no manager."""
-    _require_manager(actor, membership.organization)
+def _membership_decide(
+    *,
+    actor: User,
+    membership: Membership,
+    status: str,
+    action: str,
+    wrong_state_message,
+    decision_vi: str,
+    decision_en: str,
+    data: dict | None = None,
+) -> Membership:
+    """Approve or reject a pending request: one transaction, an audit row, and the requester told."""
     with transaction.atomic():
         _lock_membership(membership)
         if membership.status != MembershipStatus.PENDING:
-            raise ValidationError(_("Chỉ duyệt được yêu cầu đang chờ."))
+            raise ValidationError(wrong_state_message)
         before = _membership_state(membership)
-        membership.status = MembershipStatus.ACTIVE
+        membership.status = status
         membership.decided_at = timezone.now()
         membership.decided_by = actor
         membership.save(update_fields=["status", "decided_at", "decided_by"])
         audit_record(
             actor=actor,
-            action="membership.approved",
+            action=action,
             target=membership,
             before=before,
             after=_membership_state(membership),
+            data=data,
         )
         notify(
             recipient=membership.user,
             kind="membership_decided",
             context={
                 "organization": membership.organization,
-                "decision_vi": "chấp thuận",
-                "decision_en": "approved",
+                "decision_vi": decision_vi,
+                "decision_en": decision_en,
             },
             url=_url(membership.user, "accounts:memberships"),
             target=membership,
@@ -300,6 +310,20 @@ def membership_approve(*, actor: User, membership: Membership) -> Membership:
     return membership
 
 
+def membership_approve(*, actor: User, membership: Membership) -> Membership:
+    """Managers of the organisation approve; staff may always, e.g. for an organisation with no manager."""
+    _require_manager(actor, membership.organization)
+    return _membership_decide(
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.ACTIVE,
+        action="membership.approved",
+        wrong_state_message=_("Chỉ duyệt được yêu cầu đang chờ."),
+        decision_vi="chấp thuận",
+        decision_en="approved",
+    )
+
+
 def membership_reject(*, actor: User, membership: Membership, reason: str) -> Membership:
     _require_manager(actor, membership.organization)
     reason = (reason or "").strip()
@@ -307,36 +331,16 @@ def membership_reject(*, actor: User, membership: Membership, reason: str) -> Me
         raise ValidationError({"reason": _("Vui lòng cho biết lý do từ chối.")})
     if len(reason) > 500:
         raise ValidationError({"reason": _("Lý do tối đa 500 ký tự.")})
-    with transaction.atomic():
-        _lock_membership(membership)
-        if membership.status != MembershipStatus.PENDING:
-            raise ValidationError(_("Chỉ từ chối được yêu cầu đang chờ."))
-        before = _membership_state(membership)
-        membership.status = MembershipStatus.REJECTED
-        membership.decided_at = timezone.now()
-        membership.decided_by = actor
-        membership.save(update_fields=["status", "decided_at", "decided_by"])
-        audit_record(
-            actor=actor,
-            action="membership.rejected",
-            target=membership,
-            before=before,
-            after=_membership_state(membership),
-            data={"reason": reason},
-        )
-        notify(
-            recipient=membership.user,
-            kind="membership_decided",
-            context={
-                "organization": membership.organization,
-                "decision_vi": f"từ chối (lý do: {reason})",
-                "decision_en": f"declined (reason: {reason})",
-            },
-            url=_url(membership.user, "accounts:memberships"),
-            target=membership,
-        )
-        permissions.forget_cached_permissions(membership.user)
-    return membership
+    return _membership_decide(
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.REJECTED,
+        action="membership.rejected",
+        wrong_state_message=_("Chỉ từ chối được yêu cầu đang chờ."),
+        decision_vi=f"từ chối (lý do: {reason})",
+        decision_en=f"declined (reason: {reason})",
+        data={"reason": reason},
+    )
 
 
 def membership_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
