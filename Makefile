@@ -45,7 +45,7 @@ worker: install
 
 test: install-test
 	bash scripts/test-deps.sh
-	$(MANAGE) compiletranslations --settings=exchange.settings.test
+	$(MANAGE) compiletranslations --check --settings=exchange.settings.test
 	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 

@@ -15,3 +15,11 @@ def _media_in_tmp(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
         },
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """The English UI comes from locale/en; compile it so tests see what users see (polib, no gettext)."""
+    from django.core.management import call_command
+
+    call_command("compiletranslations", verbosity=0)
