@@ -23,3 +23,13 @@ def _compiled_translations():
     from django.core.management import call_command
 
     call_command("compiletranslations", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese_by_default():
+    """A request under /en/ leaves English active on the thread; every test starts in Vietnamese."""
+    from django.utils import translation
+
+    translation.activate("vi")
+    yield
+    translation.activate("vi")

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from exchange.accounts.api import TokenObtainView, TokenViewSet
 from exchange.api import NotFoundView
+from exchange.deals.api import DealViewSet
 from listings.api import RequestViewSet, TechnologyViewSet
 
 app_name = "api"
@@ -16,6 +17,7 @@ router = SimpleRouter()
 router.register("technologies", TechnologyViewSet, basename="technology")
 router.register("requests", RequestViewSet, basename="request")
 router.register("auth/tokens", TokenViewSet, basename="token")
+router.register("deals", DealViewSet, basename="deal")
 
 v1_patterns = [
     path("v1/auth/token/", TokenObtainView.as_view(), name="token-obtain"),

@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("notifications/", include("exchange.core.urls")),
     path("listings/", include("listings.urls")),
     path("portal/", include("exchange.portal.urls")),
+    path("deals/", include("exchange.deals.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -12,3 +12,6 @@ class ListingsConfig(AppConfig):
         )
 
         privacy.register()
+        from .search import indexing  # search: reindex on every public change (issue #5)
+
+        indexing.connect()

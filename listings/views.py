@@ -161,13 +161,9 @@ def save_toggle(request, pk: int):
 
 @login_required
 def express_interest(request, pk: int):
-    """The entry point of the deal room (issue #6). For now it explains what comes and records nothing."""
+    """The entry point of the deal room: the inquiry form of exchange.deals."""
     listing = _published_or_404(pk)
-    return render(
-        request,
-        "listings/public/express_interest.html",
-        {"listing": listing, "show_organization": not listing.anonymous},
-    )
+    return redirect("deals:inquire", listing_pk=listing.pk)
 
 
 @require_GET

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "exchange.accounts",
     "exchange.core",
     "exchange.portal",
+    "exchange.deals",
     "listings",
     "valuation",
     "regional_network",
@@ -244,7 +245,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"DealSideEnum": "exchange.deals.models.Side"},
 }
+
+# --- Search ---------------------------------------------------------------------------------------
+# "database" (SQLite FTS5 / PostgreSQL) is the embedded default and the fallback; "elasticsearch" in
+# production. Never set ELASTICSEARCH_NODE_CLASS here: it exists for the osmem test server only.
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "database")
+SEARCH_FALLBACK = env_bool("SEARCH_FALLBACK", True)
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "http://localhost:9200")
+ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "listings")
+ELASTICSEARCH_TIMEOUT = float(os.environ.get("ELASTICSEARCH_TIMEOUT", "5"))
+ELASTICSEARCH_MAX_RETRIES = int(os.environ.get("ELASTICSEARCH_MAX_RETRIES", "2"))
+ELASTICSEARCH_REPLICAS = int(os.environ.get("ELASTICSEARCH_REPLICAS", "1"))
 
 # --- Wagtail --------------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Sàn giao dịch công nghệ TP.HCM"

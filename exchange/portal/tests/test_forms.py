@@ -58,7 +58,11 @@ def test_price_min_above_max(client, people, language):
     url = f"/{language}/portal/listings/new/offer/"
     response = client.post(url, offer_payload(people.org, price_min="900", price_max="100"))
     assert response.status_code == 200
-    assert field_errors(response, "price_max") == ["Giá tối đa phải lớn hơn hoặc bằng giá tối thiểu."]
+    expected = {
+        "vi": "Giá tối đa phải lớn hơn hoặc bằng giá tối thiểu.",
+        "en": "The maximum price must be greater than or equal to the minimum price.",
+    }[language]
+    assert field_errors(response, "price_max") == [expected]
     assert not Listing.objects.exists()
     assert 'class="field-row has-error" id="row-price_max"' in response.content.decode()
 

@@ -1,0 +1,92 @@
+"""Who may do what in a deal. Services, views and the confidential-file grant ask these functions.
+
+A third party (not a member of either organisation, not the assigned broker, not staff) holds no actor
+kind and sees nothing: views answer 404 for them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from exchange.accounts import permissions as perms
+from listings import permissions as lperms
+
+from .lifecycle import NDA_ACCESS_STATES, Actor
+
+if TYPE_CHECKING:
+    from .models import Deal
+
+
+def is_owner_side(user, deal: Deal) -> bool:
+    """A member of the listing-side organisation (or the listing's creator / co-author)."""
+    if not perms.is_authenticated(user):
+        return False
+    if perms.is_member(user, deal.owner_organization.pk):
+        return True
+    return lperms.is_owner(user, deal.listing) and deal.listing.organization_id == deal.owner_organization.pk
+
+
+def is_counterparty_side(user, deal: Deal) -> bool:
+    return perms.is_authenticated(user) and perms.is_member(user, deal.counterparty_organization.pk)
+
+
+def side_of(user, deal: Deal) -> str | None:
+    """``buyer`` / ``seller`` for a party member, ``broker``/``staff`` otherwise, None for third parties."""
+    from .models import Side
+
+    if is_owner_side(user, deal):
+        return deal.owner_side
+    if is_counterparty_side(user, deal):
+        return Side.BUYER if deal.owner_side == Side.SELLER else Side.SELLER
+    if perms.is_authenticated(user) and deal.broker_id == user.pk:
+        return Side.BROKER
+    if perms.is_staff(user):
+        return Side.STAFF
+    return None
+
+
+def signatory_sides(user, deal: Deal) -> list[str]:
+    """The sides this user may sign for (authorised signatory or TTO manager of that organisation)."""
+    from .models import Side
+
+    return [
+        side for side in (Side.BUYER, Side.SELLER) if perms.is_signatory(user, deal.organization_of(side).pk)
+    ]
+
+
+def actor_kinds(user, deal: Deal) -> set[str]:
+    kinds: set[str] = set()
+    if not perms.is_authenticated(user):
+        return kinds
+    if is_owner_side(user, deal):
+        kinds.add(Actor.OWNER)
+    if is_counterparty_side(user, deal):
+        kinds.add(Actor.COUNTERPARTY)
+    if signatory_sides(user, deal):
+        kinds.add(Actor.SIGNATORY)
+    if deal.broker_id and deal.broker_id == user.pk:
+        kinds.add(Actor.BROKER)
+    if perms.is_staff(user):
+        kinds.add(Actor.STAFF)
+    return kinds
+
+
+def can_view(user, deal: Deal) -> bool:
+    return bool(actor_kinds(user, deal))
+
+
+def nda_grants_confidential(user, listing) -> bool:
+    """Registered with ``listings.permissions``: members of the organisation that accepted the NDA of an
+    active deal on this listing may read its confidential files (each view is audited by listings)."""
+    from .models import Deal
+
+    if not perms.is_authenticated(user):
+        return False
+    org_ids = list(user.memberships.filter(status="active").values_list("organization_id", flat=True))
+    if not org_ids:
+        return False
+    return Deal.objects.filter(
+        listing_id=listing.pk,
+        state__in=NDA_ACCESS_STATES,
+        nda_acceptances__organization_id__in=org_ids,
+    ).exists()

@@ -1,0 +1,80 @@
+"""Reads for the deal room: a user's deals, one deal if they may see it, the room's contents."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from exchange.accounts import permissions as perms
+from exchange.accounts.models import MembershipStatus
+
+from . import permissions as dperms
+from .models import Contract, Deal, Message, Signature, TermSheet
+
+_RELATED = (
+    "listing",
+    "listing__organization",
+    "buyer_organization",
+    "seller_organization",
+    "broker",
+    "nda_template",
+)
+
+
+def deals_for_user(user) -> QuerySet[Deal]:
+    """Deals of the user's organisations, deals they broker, deals on listings they created; staff: all."""
+    if not perms.is_authenticated(user):
+        return Deal.objects.none()
+    queryset = Deal.objects.select_related(*_RELATED)
+    if perms.is_staff(user):
+        return queryset
+    org_ids = user.memberships.filter(status=MembershipStatus.ACTIVE).values("organization_id")
+    return queryset.filter(
+        Q(buyer_organization_id__in=org_ids)
+        | Q(seller_organization_id__in=org_ids)
+        | Q(broker_id=user.pk)
+        | Q(listing__created_by_id=user.pk)
+        | Q(listing__authors=user)
+    ).distinct()
+
+
+def deal_for_user(*, user, pk: int) -> Deal | None:
+    """The deal if this user may see it, else None (views answer 404 either way)."""
+    deal = Deal.objects.select_related(*_RELATED).filter(pk=pk).first()
+    if deal is None or not dperms.can_view(user, deal):
+        return None
+    return deal
+
+
+def deal_room(deal: Deal) -> dict:
+    """Everything the room shows, in a fixed number of queries."""
+    messages = list(Message.objects.filter(deal=deal).select_related("author"))
+    sheets = list(
+        TermSheet.objects.filter(deal=deal).select_related(
+            "proposed_by", "buyer_accepted_by", "seller_accepted_by"
+        )
+    )  # newest first
+    versions = []
+    for i, sheet in enumerate(sheets):
+        previous = sheets[i + 1] if i + 1 < len(sheets) else None
+        versions.append({"sheet": sheet, "changes": sheet.diff(previous), "previous": previous})
+    contract = (
+        Contract.objects.filter(deal=deal, superseded_at__isnull=True)
+        .select_related("term_sheet")
+        .prefetch_related(Prefetch("signatures", queryset=Signature.objects.select_related("organization")))
+        .first()
+    )
+    return {
+        "thread": messages,
+        "versions": versions,
+        "latest": sheets[0] if sheets else None,
+        "contract": contract,
+        "nda_acceptances": list(deal.nda_acceptances.select_related("organization")),
+        "milestones": list(deal.milestones.all()),
+    }
+
+
+def message_for_download(*, user, pk: int) -> Message | None:
+    message = Message.objects.select_related("deal").filter(pk=pk).exclude(attachment="").first()
+    if message is None or deal_for_user(user=user, pk=message.deal_id) is None:
+        return None
+    return message

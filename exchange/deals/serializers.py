@@ -1,0 +1,207 @@
+"""API shapes of a deal and its room (read side); write bodies are small input serializers."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from listings.models import TransactionType
+
+from .models import Contract, Deal, Message, Signature, TermSheet
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ref = serializers.CharField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+
+
+class DealSerializer(serializers.ModelSerializer):
+    listing = serializers.IntegerField(source="listing_id")
+    listing_title = serializers.CharField(source="listing.title")
+    buyer_organization = OrganizationRefSerializer()
+    seller_organization = OrganizationRefSerializer()
+    broker = serializers.IntegerField(source="broker_id", allow_null=True)
+    nda_template = serializers.IntegerField(source="nda_template_id", allow_null=True)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "state",
+            "listing",
+            "listing_title",
+            "buyer_organization",
+            "seller_organization",
+            "broker",
+            "nda_template",
+            "value_vnd",
+            "close_reason",
+            "created_at",
+            "updated_at",
+            "signed_at",
+            "completed_at",
+        ]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.__str__", default="")
+    attachment_url = serializers.CharField(source="get_attachment_url")
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "side", "body", "attachment_name", "attachment_url", "created_at"]
+
+
+class MilestoneInSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=300)
+    amount_vnd = serializers.IntegerField(min_value=0)
+    due = serializers.DateField(required=False, allow_null=True)
+
+
+class TermsInSerializer(serializers.Serializer):
+    transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
+    field_of_use = serializers.CharField()
+    territory = serializers.CharField(max_length=300)
+    term_months = serializers.IntegerField(min_value=1)
+    upfront_fee_vnd = serializers.IntegerField(min_value=0, default=0)
+    milestones = MilestoneInSerializer(many=True, required=False)
+    royalty_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=0
+    )
+    minimum_annual_royalty_vnd = serializers.IntegerField(min_value=0, default=0)
+    improvements = serializers.CharField(required=False, allow_blank=True, default="")
+    support_training = serializers.CharField(required=False, allow_blank=True, default="")
+    other_terms = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def to_terms(self) -> dict:
+        data = dict(self.validated_data)
+        data["milestones"] = [
+            {
+                "label": m["label"],
+                "amount_vnd": m["amount_vnd"],
+                "due": m["due"].isoformat() if m.get("due") else "",
+            }
+            for m in data.get("milestones", [])
+        ]
+        return data
+
+
+class TermSheetSerializer(serializers.ModelSerializer):
+    changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TermSheet
+        fields = [
+            "id",
+            "version",
+            "transaction_type",
+            "field_of_use",
+            "territory",
+            "term_months",
+            "upfront_fee_vnd",
+            "milestones",
+            "royalty_percent",
+            "minimum_annual_royalty_vnd",
+            "improvements",
+            "support_training",
+            "other_terms",
+            "proposed_side",
+            "created_at",
+            "buyer_accepted_at",
+            "seller_accepted_at",
+            "terms_sha256",
+            "changes",
+        ]
+
+    def get_changes(self, obj) -> list[dict]:
+        previous = self.context.get("previous", {}).get(obj.pk)
+        return [{"field": c["field"], "before": c["before"], "after": c["after"]} for c in obj.diff(previous)]
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    organization = serializers.CharField(source="organization.name")
+
+    class Meta:
+        model = Signature
+        fields = [
+            "id",
+            "side",
+            "user_name",
+            "organization",
+            "method",
+            "document_sha256",
+            "signed_at",
+            "voided_at",
+        ]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    signatures = SignatureSerializer(many=True)
+    term_sheet_version = serializers.IntegerField(source="term_sheet.version")
+    integrity_ok = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "language",
+            "term_sheet_version",
+            "sha256",
+            "terms_sha256",
+            "integrity_ok",
+            "registration_required",
+            "registration",
+            "created_at",
+            "signatures",
+            "content_html",
+        ]
+
+    def get_integrity_ok(self, obj) -> bool:
+        return not obj.integrity_errors()
+
+
+class InquiryInSerializer(serializers.Serializer):
+    listing = serializers.IntegerField()
+    organization = serializers.IntegerField()
+    message = serializers.CharField(max_length=10_000)
+
+
+class ReasonInSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AcceptInSerializer(serializers.Serializer):
+    nda_template = serializers.IntegerField(required=False, allow_null=True)
+
+
+class NdaInSerializer(serializers.Serializer):
+    text_sha256 = serializers.CharField(max_length=64)
+
+
+class MessageInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+    attachment = serializers.FileField(required=False)
+
+
+class AcceptTermsInSerializer(serializers.Serializer):
+    term_sheet = serializers.IntegerField()
+
+
+class ContractInSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=[("vi", "vi"), ("en", "en")], default="vi")
+
+
+class SignInSerializer(serializers.Serializer):
+    password = serializers.CharField()
+    side = serializers.CharField(
+        required=False, help_text="`buyer` or `seller`; needed only if you may sign for both organisations."
+    )
+
+
+class CompleteInSerializer(serializers.Serializer):
+    final_value_vnd = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class BrokerInSerializer(serializers.Serializer):
+    broker = serializers.IntegerField()
