@@ -78,7 +78,9 @@ class ListingFilter(filters.FilterSet):
         form = _RangeForm
 
     def filter_q(self, queryset, name, value):
-        return listings_search_basic(queryset, value)
+        from .search import filter_matching
+
+        return filter_matching(queryset, value, fallback=listings_search_basic)
 
     def filter_field(self, queryset, name, value):
         return queryset.filter(Q(field=value) | Q(field__parent=value))

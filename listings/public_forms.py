@@ -37,7 +37,14 @@ def filter_by_field(qs: QuerySet, code: str, prefix: str = "field") -> QuerySet:
 
 
 def search_text(qs: QuerySet, q: str) -> QuerySet:
-    """A plain icontains over titles, summaries and keywords (issue #5 brings real search).
+    """Every word of ``q`` in the folded search index (titles, keywords, texts, organisation, province)."""
+    from .search import filter_matching
+
+    return filter_matching(qs, q, fallback=_contains_text)
+
+
+def _contains_text(qs: QuerySet, q: str) -> QuerySet:
+    """A plain icontains over titles, summaries and keywords, where the search index is unavailable.
 
     Keywords are JSON text stored with ``\\u`` escapes, so the escaped spelling is searched as well.
     """

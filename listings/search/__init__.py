@@ -28,3 +28,24 @@ __all__ = [
     "search_listings",
     "search_suggest",
 ]
+
+
+def filter_matching(qs, q: str, fallback):
+    """Keep the listings of ``qs`` whose folded text holds every word of ``q`` (diacritics, case and đ
+    folded: 'dai hoc' finds 'Đại học'), using the database search index.
+
+    This is how the list pages and the API's ``q`` use search until they take ranking and facets from
+    ``search_listings``. ``fallback(qs, q)`` answers where the index is unavailable (PostgreSQL for
+    now), so a missing index never hides listings.
+    """
+    from django.db import connection
+
+    from .database import _fts_ids, match_all
+    from .text import query_tokens
+
+    tokens = query_tokens(q)
+    if not tokens:
+        return qs
+    if connection.vendor != "sqlite":
+        return fallback(qs, q)
+    return qs.filter(id__in=_fts_ids(match_all(tokens)))

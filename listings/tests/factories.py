@@ -41,6 +41,18 @@ class ListingFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.authors.set(extracted)
 
+    @factory.post_generation
+    def search_index(self, create, extracted, **kwargs):
+        """The services index what they publish after commit; a factory-made live listing is indexed
+        here the same way, so tests that search see what users would (``search_index=False`` opts out)."""
+        if create and extracted is not False and self.state == ListingState.PUBLISHED:
+            from django.db import connection
+
+            if connection.vendor == "sqlite":
+                from listings.search.database import DatabaseBackend
+
+                DatabaseBackend().index([self.pk])
+
 
 class RequestListingFactory(ListingFactory):
     kind = ListingKind.REQUEST
