@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test messages lint format migrations-check worker install install-test clean-var help
+.PHONY: run test bench-search messages lint format migrations-check worker install install-test clean-var help
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve http://$(HOST):$(PORT)/ with the worker"
@@ -48,6 +48,12 @@ test: install-test
 	$(MANAGE) compiletranslations --check --settings=exchange.settings.test
 	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+# Search benchmark on a throwaway SQLite database (never var/db.sqlite3): BENCH_ARGS="--n 2000 --queries 50"
+bench-search: install
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) migrate -v0 --noinput && \
+	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) bench_search $(BENCH_ARGS)
 
 # Extract UI strings into locale/en (needs GNU gettext); translate, then `make run` compiles them.
 messages: install-test
