@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django_filters import utils as filter_utils
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +29,7 @@ from .filters import RequestFilter, TechnologyFilter
 from .interchange import listing_to_record, listings_for_records, record_to_listing_data, validate_record
 from .lifecycle import NotPermitted
 from .models import Listing, ListingKind, ListingRevision
+from .search import InvalidQuery, SearchQuery, SearchResult, get_backend, search_listings
 from .selectors import listings_of_user, listings_public
 from .services import listing_create, listing_renew, listing_submit, listing_update
 
@@ -41,9 +44,37 @@ def _record_errors(errors) -> exceptions.ValidationError:
     return exceptions.ValidationError(grouped)
 
 
+def _search_available() -> bool:
+    """Whether the search service can answer here (the database backend needs SQLite for now); where it
+    cannot, ``q`` filters through the ORM (``ListingFilter.filter_q``) and there are no facets."""
+    return getattr(get_backend(), "available", lambda: True)()
+
+
+def _facets_data(result: SearchResult) -> dict[str, list[dict]]:
+    return {
+        name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
+        for name, values in result.facets.items()
+    }
+
+
+class _Found:
+    """One page of search hits as Django's paginator sees a list: the total, and the page's items for
+    whatever slice it asks (the search already cut the page)."""
+
+    def __init__(self, total: int, items: list):
+        self.total, self.items = total, items
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        return self.items
+
+
 class _ListingViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     kind: str
     summary_serializer_class: type
+    search_item_serializer_class: type
     detail_serializer_class: type
     lookup_value_regex = r"\d+"
     pagination_class = Pagination
@@ -81,11 +112,86 @@ class _ListingViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     def _detail(self, listing: Listing, status_code: int = status.HTTP_200_OK, **kwargs) -> Response:
         return Response(s.listing_detail_data(self.request, listing), status=status_code, **kwargs)
 
+    def _filterset(self, queryset):
+        """The validated filter set (bad parameters: 400 with a message per parameter)."""
+        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        if not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        return filterset
+
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        queryset = self.get_queryset()
+        filterset = self._filterset(queryset)
+        data = filterset.form.cleaned_data
+        q = (data.get("q") or "").strip()
+        # Facets count published listings, so ``mine`` has none.
+        want_facets = bool(data.get("facets")) and not self._mine()
+        searchable = not self._mine() and _search_available()
+        if q and searchable:
+            return self._list_searched(request, data, q, want_facets)
+        page = self.paginate_queryset(filterset.qs)
+        response = self.get_paginated_response(self._summaries(page))
+        if want_facets and searchable:
+            result = self._search(data, q="", page=1, page_size=1, facets=True)
+            response.data["facets"] = _facets_data(result)
+        return response
+
+    def _list_searched(self, request, data: dict, q: str, want_facets: bool) -> Response:
+        """One page ranked by the search service; its listings loaded in one query, in hit order."""
+        paginator = self.paginator
+        raw = request.query_params.get(paginator.page_query_param) or "1"
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise exceptions.NotFound(paginator.invalid_page_message.format(page_number=raw, message=""))
+        result = self._search(
+            data, q=q, page=number, page_size=paginator.get_page_size(request), facets=want_facets
+        )
+        found = listings_public().filter(kind=self.kind).in_bulk(result.ids)
+        listings = [found[pk] for pk in result.ids if pk in found]
+        page = paginator.paginate_queryset(_Found(result.total, listings), request, view=self)
+        highlights = {hit.listing_id: hit.highlights for hit in result.hits}
+        items = self._summaries(page, serializer_class=self.search_item_serializer_class)
+        for listing, item in zip(page, items, strict=True):
+            item["highlights"] = {name: str(html) for name, html in highlights.get(listing.pk, {}).items()}
+        response = self.get_paginated_response(items)
+        if want_facets:
+            response.data["facets"] = _facets_data(result)
+        return response
+
+    def _search(self, data: dict, *, q: str, page: int, page_size: int, facets: bool) -> SearchResult:
+        """``search_listings`` with the validated filter values (codes and refs, as the service takes)."""
+        trl_min, trl_max = data.get("trl_min"), data.get("trl_max")
+        if data.get("trl") is not None:  # a request's wanted TRL range must hold this TRL
+            trl_min = trl_max = data["trl"]
+        field, province, organization = data.get("field"), data.get("province"), data.get("organization")
+        query = SearchQuery(
+            q=q,
+            kind=self.kind,
+            field=field.code if field else None,
+            trl_min=trl_min,
+            trl_max=trl_max,
+            ip_type=data.get("ip_type") or None,
+            transaction_type=data.get("transaction_type") or None,
+            province=province.code if province else None,
+            organization=organization.ref if organization else None,
+            price_max=data.get("price_max"),
+            sort="relevance",
+            page=page,
+            page_size=page_size,
+            facets=facets,
+            language=self.request.LANGUAGE_CODE if hasattr(self.request, "LANGUAGE_CODE") else "vi",
+        )
+        try:
+            return search_listings(query)
+        except InvalidQuery as exc:
+            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+
+    def _summaries(self, page, serializer_class=None) -> list:
         context = self.get_serializer_context()
-        user = request.user
+        user = self.request.user
         if perms.is_authenticated(user) and not perms.is_moderator(user) and any(i.anonymous for i in page):
             # One query tells which of this page's anonymous requests the user co-authors.
             context["author_listing_ids"] = frozenset(
@@ -93,8 +199,8 @@ class _ListingViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
                     user_id=user.pk, listing_id__in=[item.pk for item in page]
                 ).values_list("listing_id", flat=True)
             )
-        data = self.summary_serializer_class(page, many=True, context=context).data
-        return self.get_paginated_response(data)
+        serializer_class = serializer_class or self.summary_serializer_class
+        return list(serializer_class(page, many=True, context=context).data)
 
     def retrieve(self, request, *args, **kwargs):
         return self._detail(self.get_object())
@@ -200,7 +306,7 @@ class _ListingViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
 
 
 # --- OpenAPI: the same operations for both kinds, each with its error responses ------------------------
-def _schema(tag: str, summary_cls, detail_cls, record_cls, noun: str):
+def _schema(tag: str, page_cls, detail_cls, record_cls, noun: str):
     write_errors = error_responses(400, 401, 403, 404, 409)
     accepted = OpenApiResponse(
         s.RevisionAcceptedSerializer,
@@ -210,9 +316,12 @@ def _schema(tag: str, summary_cls, detail_cls, record_cls, noun: str):
         list=extend_schema(
             tags=[tag],
             summary=f"Published {noun}s (or yours with mine=1)",
-            responses={200: summary_cls(many=True), **error_responses(400, 401, 404)},
+            responses={200: page_cls, **error_responses(400, 401, 404)},
             description="Paginated (`count`, `next`, `previous`, `results`); `page` past the end: 404. "
-            "Invalid filter values: 400 with a message per parameter.",
+            "Invalid filter values: 400 with a message per parameter. With `q` the search service answers: "
+            "words are matched without regard to diacritics or case ('xu ly nuoc' finds 'xử lý nước'), "
+            "results come by relevance (listings with every word first) and each carries `highlights`; "
+            "`facets=1` adds `facets` beside `results` (with or without `q`).",
         ),
         retrieve=extend_schema(
             tags=[tag],
@@ -265,7 +374,7 @@ def _schema(tag: str, summary_cls, detail_cls, record_cls, noun: str):
 
 @_schema(
     "technologies",
-    s.TechnologySummarySerializer,
+    s.TechnologyPageSerializer,
     s.TechnologyDetailSerializer,
     s.TechnologyRecordSerializer,
     "technology offer",
@@ -274,12 +383,13 @@ class TechnologyViewSet(_ListingViewSet):
     kind = ListingKind.OFFER
     filterset_class = TechnologyFilter
     summary_serializer_class = s.TechnologySummarySerializer
+    search_item_serializer_class = s.TechnologySearchItemSerializer
     detail_serializer_class = s.TechnologyDetailSerializer
 
 
 @_schema(
     "requests",
-    s.RequestSummarySerializer,
+    s.RequestPageSerializer,
     s.RequestDetailSerializer,
     s.RequestRecordSerializer,
     "technology request",
@@ -288,4 +398,5 @@ class RequestViewSet(_ListingViewSet):
     kind = ListingKind.REQUEST
     filterset_class = RequestFilter
     summary_serializer_class = s.RequestSummarySerializer
+    search_item_serializer_class = s.RequestSearchItemSerializer
     detail_serializer_class = s.RequestDetailSerializer

@@ -45,7 +45,8 @@ class ListingFilter(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_q",
         max_length=200,
-        help_text="Words to find in the title, summary or keywords (all words must match).",
+        help_text="Words to find (diacritics and case ignored) in the title, summary, description, keywords "
+        "or organisation; listings with every word first, by relevance, then those with some of them.",
     )
     field = filters.ModelChoiceFilter(
         method="filter_field",
@@ -66,6 +67,11 @@ class ListingFilter(filters.FilterSet):
     )
     transaction_type = filters.ChoiceFilter(
         choices=TransactionType.choices, method="filter_transaction_type", help_text="One transaction type."
+    )
+    facets = filters.BooleanFilter(
+        method="filter_mine",
+        help_text="`1`: add `facets` (counts per field, TRL, IP type, transaction type, province, "
+        "organisation and price band) beside `results`. Not with `mine=1`.",
     )
     mine = filters.BooleanFilter(
         method="filter_mine",
@@ -98,7 +104,7 @@ class ListingFilter(filters.FilterSet):
         return queryset.filter(transaction_types__icontains=f'"{value}"')
 
     def filter_mine(self, queryset, name, value):
-        return queryset  # applied by the view, which chooses the base queryset
+        return queryset  # ``mine`` and ``facets`` are applied by the view
 
 
 class TechnologyFilter(ListingFilter):

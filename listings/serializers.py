@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from exchange.accounts import permissions as perms
@@ -156,6 +156,61 @@ class RequestSummarySerializer(ListingSummarySerializer):
     @extend_schema_field(TrlRangeSerializer)
     def get_trl_wanted(self, obj):
         return {"min": obj.trl_wanted_min, "max": obj.trl_wanted_max}
+
+
+# --- list pages answered by the search service (documentation only) -------------------------------------
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The code to pass back as the filter's value.")
+    label = serializers.CharField(
+        help_text="Human-readable name (Vietnamese unless the request asks English)."
+    )
+    count = serializers.IntegerField(help_text="Listings matching the query with this value.")
+
+
+HIGHLIGHTS_HELP = (
+    "Only when searching (`q`): field (`title`, `summary`, `description`, `keywords`, `organization`) → "
+    "escaped HTML with `<mark>` around the matched words; fields without a match are left out."
+)
+FACETS_HELP = (
+    "With `facets=1`: facet name (`field`, `trl`, `ip_type`, `transaction_type`, "
+    "`province`, `organization`, `price_band`) → values with counts. A facet's counts ignore its own filter."
+)
+
+
+class TechnologySearchItemSerializer(TechnologySummarySerializer):
+    highlights = serializers.DictField(
+        child=serializers.CharField(), required=False, read_only=True, help_text=HIGHLIGHTS_HELP
+    )
+
+
+class RequestSearchItemSerializer(RequestSummarySerializer):
+    highlights = serializers.DictField(
+        child=serializers.CharField(), required=False, read_only=True, help_text=HIGHLIGHTS_HELP
+    )
+
+
+def _page_serializer(name: str, item_cls):
+    # many=False: the whole page body, so the schema generator does not wrap it in another page.
+    return extend_schema_serializer(many=False)(
+        type(
+            name,
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": item_cls(many=True),
+                "facets": serializers.DictField(
+                    child=FacetValueSerializer(many=True), required=False, help_text=FACETS_HELP
+                ),
+                "__module__": __name__,
+            },
+        )
+    )
+
+
+TechnologyPageSerializer = _page_serializer("TechnologyPageSerializer", TechnologySearchItemSerializer)
+RequestPageSerializer = _page_serializer("RequestPageSerializer", RequestSearchItemSerializer)
 
 
 # --- the interchange record (documentation of the detail body and of write input) ---------------------
