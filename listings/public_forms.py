@@ -64,6 +64,7 @@ def _contains_text(qs: QuerySet, q: str) -> QuerySet:
 class ListingFilterForm(forms.Form):
     SORTS = [
         ("newest", _("Mới nhất")),
+        ("relevance", _("Phù hợp nhất")),
         ("title", _("Tên (A–Z)")),
         ("trl", _("TRL cao nhất")),
         ("price", _("Giá thấp nhất")),
@@ -100,8 +101,22 @@ class ListingFilterForm(forms.Form):
 
     kind = ListingKind.OFFER
 
+    #: The form's sort values → ``SearchQuery.sort``.
+    SEARCH_SORTS = {
+        "relevance": "relevance",
+        "newest": "newest",
+        "title": "title",
+        "trl": "trl",
+        "price": "price_asc",
+        "-price": "price_desc",
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound and (self.data.get("q") or "").strip() and not self.data.get("sort"):
+            # With a search term the list comes by relevance unless the visitor chose another order.
+            self.data = self.data.copy()
+            self.data["sort"] = "relevance"
         self.fields["field"].choices = field_choices()
         self.fields["ip_type"].choices = [("", _("Tất cả"))] + list(IPType.choices)
         self.fields["transaction_type"].choices = [("", _("Tất cả"))] + list(TransactionType.choices)
@@ -137,6 +152,34 @@ class ListingFilterForm(forms.Form):
             if rejected.intersection(pair):  # a range with one bad end is dropped whole
                 rejected.update(pair)
         return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in rejected}
+
+    def search_query(self, *, page: int, page_size: int, language: str):
+        """The valid filters as a ``SearchQuery`` for ``listings.search.search_listings`` (with facets).
+
+        A request's TRL filters take the same overlap meaning in the search service as in ``apply``.
+        """
+        from .search import SearchQuery
+
+        data = self.valid_data()
+        province, organization = data.get("province"), data.get("org")
+        return SearchQuery(
+            q=(data.get("q") or "").strip(),
+            kind=self.kind,
+            field=data.get("field") or None,
+            trl_min=data.get("trl_min"),
+            trl_max=data.get("trl_max"),
+            ip_type=data.get("ip_type") or None,
+            transaction_type=data.get("transaction_type") or None,
+            province=province.code if province else None,
+            organization=organization.ref if organization else None,
+            price_min=data.get("price_min"),
+            price_max=data.get("price_max"),
+            sort=self.SEARCH_SORTS.get(data.get("sort") or "relevance", "relevance"),
+            page=page,
+            page_size=page_size,
+            facets=True,
+            language=language,
+        )
 
     def apply(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         data = self.valid_data()
@@ -194,7 +237,7 @@ class RequestFilterForm(ListingFilterForm):
         super().__init__(*args, **kwargs)
         for name in ("ip_type", "price_min", "price_max"):
             del self.fields[name]
-        self.fields["sort"].choices = [c for c in self.SORTS if c[0] in ("newest", "title")]
+        self.fields["sort"].choices = [c for c in self.SORTS if c[0] in ("newest", "relevance", "title")]
 
     def apply(self, qs: QuerySet[Listing]) -> QuerySet[Listing]:
         data = self.valid_data()

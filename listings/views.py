@@ -23,6 +23,8 @@ from . import selectors, services
 from .lifecycle import PUBLIC_STATES, TransitionNotAllowed
 from .models import ListingKind
 from .public_forms import ExpertFilterForm, ListingFilterForm, RequestFilterForm
+from .search import InvalidQuery, SearchResult, get_backend, search_listings
+from .search.base import PRICE_BANDS_BY_CODE
 
 PAGE_SIZE = 12
 
@@ -51,10 +53,115 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+class _Found:
+    """One page of search hits as Django's paginator sees a list: the total, and the page's listings for
+    whatever slice it asks (the search already cut the page)."""
+
+    def __init__(self, total: int, items: list):
+        self.total, self.items = total, items
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        return self.items
+
+
+def _search_available() -> bool:
+    """Whether the search service answers here (the database backend needs SQLite for now)."""
+    return getattr(get_backend(), "available", lambda: True)()
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        return 1
+
+
+#: The facets of the "Lọc nhanh" box, in order: facet name → the filter parameters a value sets.
+FACET_PARAMS = {
+    "field": lambda v: {"field": v},
+    "trl": lambda v: {"trl_min": v, "trl_max": v},
+    "province": lambda v: {"province": v},
+    "organization": lambda v: {"org": v},
+    "price_band": lambda v: {
+        "price_min": PRICE_BANDS_BY_CODE[v].low,
+        "price_max": PRICE_BANDS_BY_CODE[v].high - 1 if PRICE_BANDS_BY_CODE[v].high else None,
+    },
+}
+
+
+def _facet_groups(request, form, result: SearchResult) -> list[dict]:
+    """The "Lọc nhanh" box: per facet its values with counts and a link adding that filter."""
+    titles = {
+        "field": _("Lĩnh vực"),
+        "trl": "TRL",
+        "province": _("Tỉnh/thành phố"),
+        "organization": _("Tổ chức"),
+        "price_band": _("Khoảng giá"),
+    }
+    groups = []
+    for name, params_of in FACET_PARAMS.items():
+        if name == "price_band" and "price_min" not in form.fields:
+            continue
+        values = []
+        for value in result.facets.get(name, []):
+            if name == "price_band" and value.value not in PRICE_BANDS_BY_CODE:
+                continue
+            query = request.GET.copy()
+            query.pop("page", None)
+            params = params_of(value.value)
+            active = all(query.get(k, "") == ("" if v is None else str(v)) for k, v in params.items())
+            for key, param in params.items():
+                if param is None:
+                    query.pop(key, None)
+                else:
+                    query[key] = str(param)
+            values.append(
+                {"label": value.label, "count": value.count, "url": "?" + query.urlencode(), "active": active}
+            )
+        if values:
+            groups.append({"name": name, "title": titles[name], "values": values})
+    return groups
+
+
+def _searched(request, form, *, number: int):
+    """One page ranked by the search service, its listings loaded in one query in hit order, each with
+    ``search_highlights`` (escaped HTML with <mark>); ``None`` when the query is refused."""
+    language = getattr(request, "LANGUAGE_CODE", "vi") or "vi"
+    try:
+        result = search_listings(form.search_query(page=number, page_size=PAGE_SIZE, language=language))
+        last = max(1, -(-result.total // PAGE_SIZE))
+        if number > last:  # past the end: the last page, as the paginator would
+            number = last
+            result = search_listings(form.search_query(page=number, page_size=PAGE_SIZE, language=language))
+    except InvalidQuery:
+        return None
+    found = selectors.listings_published(kind=form.kind).in_bulk(result.ids)
+    highlights = {hit.listing_id: hit.highlights for hit in result.hits}
+    listings = []
+    for pk in result.ids:
+        if pk in found:
+            listing = found[pk]
+            listing.search_highlights = highlights.get(pk) or {}
+            listings.append(listing)
+    page = Paginator(_Found(result.total, listings), PAGE_SIZE).get_page(number)
+    return page, _facet_groups(request, form, result)
+
+
 def _list(request, *, kind: str, form_class, template: str):
     form = form_class(request.GET or None)
-    queryset = form.apply(selectors.listings_published(kind=kind))
-    page = _page(request, queryset)
+    searched = None
+    if form.valid_data().get("q", "").strip() and _search_available():
+        searched = _searched(request, form, number=_page_number(request))
+    if searched is not None:
+        page, facets = searched
+    else:
+        page, facets = _page(request, form.apply(selectors.listings_published(kind=kind))), []
     return render(
         request,
         template,
@@ -62,6 +169,8 @@ def _list(request, *, kind: str, form_class, template: str):
             "form": form,
             "page_obj": page,
             "listings": page.object_list,
+            "facets": facets,
+            "searched": searched is not None,
             "filtered": any(v not in ("", None) for k, v in request.GET.items() if k != "page"),
         },
     )

@@ -101,8 +101,9 @@ def test_search_and_filters(client, people):
     dress(sensor, image=False)
 
     def titles(**params):
-        html = client.get(url("technology_list", "vi"), params).content.decode()
-        return {t for t in (water.title_vi, sensor.title_vi) if t in html}
+        # the listings shown (with q their titles carry <mark> highlights, so not the raw HTML)
+        shown = client.get(url("technology_list", "vi"), params).context["listings"]
+        return {listing.title_vi for listing in shown} & {water.title_vi, sensor.title_vi}
 
     assert titles(q="Cảm biến") == {sensor.title_vi}
     assert titles(q="nước mặn") == {water.title_vi}  # keyword stored with JSON escapes
@@ -448,3 +449,136 @@ def test_detail_page_constant_queries(client, people, django_assert_max_num_quer
     client.get(big.get_absolute_url())
     with django_assert_max_num_queries(baseline):
         client.get(big.get_absolute_url())
+
+
+# --- with q the search service answers: relevance, highlights, facets -------------------------------
+@pytest.fixture
+def water_catalogue(people):
+    full = ListingFactory(
+        published=True,
+        organization=people.org,
+        title_vi="Màng lọc nước thải dệt nhuộm",
+        summary_vi="Xử lý nước thải dệt nhuộm bằng màng sinh học.",
+        keywords=["dệt nhuộm"],
+        trl=6,
+        price_min=200_000_000,
+        price_max=300_000_000,
+    )
+    partial = ListingFactory(
+        published=True,
+        organization=people.other_org,
+        title_vi="Màng phủ nông nghiệp",
+        summary_vi="Giữ ẩm cho đất trồng.",
+        keywords=["nông nghiệp"],
+        trl=4,
+        price_min=None,
+        price_max=None,
+    )
+    other = ListingFactory(published=True, title_vi="Phần mềm quản lý kho", keywords=["kho"], trl=8)
+    return full, partial, other
+
+
+def test_unaccented_q_ranks_the_full_match_first_with_marks(client, water_catalogue):
+    full, partial, other = water_catalogue
+    response = client.get(url("technology_list", "vi"), {"q": "mang loc"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    listings = response.context["listings"]
+    assert [item.pk for item in listings][:2] == [full.pk, partial.pk]  # every word first, then some
+    assert other.pk not in [item.pk for item in listings]
+    assert response.context["page_obj"].paginator.count == 2
+    assert "<mark>" in html and "&lt;mark&gt;" not in html
+    assert html.index("<mark>Màng lọc</mark> nước thải") < html.index("<mark>Màng</mark> phủ")
+    assert "bằng <mark>màng</mark> sinh học." in html  # the summary snippet too
+    # relevance is the selected order when q is given
+    assert '<option value="relevance" selected>' in html
+    assert "Phù hợp nhất" in html
+
+
+def test_q_without_search_term_keeps_the_orm_list(client, water_catalogue):
+    response = client.get(url("technology_list", "vi"))
+    assert response.context["searched"] is False
+    assert response.context["facets"] == []
+    assert "Lọc nhanh" not in response.content.decode()
+
+
+def test_facet_box_counts_and_links_add_the_filter(client, people, water_catalogue):
+    full, partial, _other = water_catalogue
+    response = client.get(url("technology_list", "vi"), {"q": "mang"})
+    html = response.content.decode()
+    assert "Lọc nhanh" in html
+    groups = {g["name"]: g for g in response.context["facets"]}
+    assert {"field", "trl", "organization", "price_band"} <= set(groups)
+    trl = {v["label"]: v["count"] for v in groups["trl"]["values"]}
+    assert trl == {"TRL 6": 1, "TRL 4": 1}
+    orgs = {v["label"]: v for v in groups["organization"]["values"]}
+    assert orgs[people.org.name]["count"] == 1
+    link = orgs[people.org.name]["url"]
+    assert f"org={people.org.ref}" in link and "q=mang" in link
+    narrowed = client.get(url("technology_list", "vi") + link)
+    assert [item.pk for item in narrowed.context["listings"]] == [full.pk]
+    active = [v for g in narrowed.context["facets"] if g["name"] == "organization" for v in g["values"]]
+    # a facet ignores its own filter, so the other organisation is still offered; ours is marked current
+    assert [v["label"] for v in active if v["active"]] == [people.org.name]
+    bands = {v["label"]: v["count"] for v in groups["price_band"]["values"]}
+    assert bands == {"100 – 500 triệu": 1}
+    with override("en"):
+        english = client.get(url("technology_list", "en"), {"q": "mang"}).content.decode()
+    assert "Quick filters" in english and "Most relevant" in english
+
+
+def test_request_list_search_has_no_price_facet(client, people):
+    RequestListingFactory(published=True, title_vi="Cần màng lọc nước", keywords=["lọc"])
+    RequestListingFactory(published=True, title_vi="Cần phần mềm kho", keywords=["kho"])
+    response = client.get(url("request_list", "vi"), {"q": "mang loc"})
+    assert response.status_code == 200
+    assert len(response.context["listings"]) == 1
+    assert "price_band" not in {g["name"] for g in response.context["facets"]}
+    assert "<mark>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "mang", "trl_min": "abc"},
+        {"q": "mang", "trl_min": "7", "trl_max": "3"},
+        {"q": "mang", "price_min": "-5"},
+        {"q": "mang", "sort": "drop table"},
+        {"q": "mang", "field": "99.99"},
+        {"q": "mang", "org": "no-such-org"},
+    ],
+)
+def test_bad_filters_with_q_show_form_errors(client, water_catalogue, params):
+    full, partial, _other = water_catalogue
+    response = client.get(url("technology_list", "vi"), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Một số bộ lọc không hợp lệ" in html and 'role="alert"' in html
+    assert response.context["searched"] is True
+    assert {item.pk for item in response.context["listings"]} == {full.pk, partial.pk}
+
+
+def test_search_pagination_uses_the_total(client, people):
+    for i in range(14):
+        ListingFactory(published=True, title_vi=f"Máy sấy nông sản {i}")
+    first = client.get(url("technology_list", "vi"), {"q": "may say"})
+    assert first.context["page_obj"].paginator.count == 14
+    assert len(first.context["listings"]) == 12 and "Trang 1 / 2" in first.content.decode()
+    second = client.get(url("technology_list", "vi"), {"q": "may say", "page": 2})
+    assert len(second.context["listings"]) == 2 and "Trang 2 / 2" in second.content.decode()
+    seen = {i.pk for i in first.context["listings"]} | {i.pk for i in second.context["listings"]}
+    assert len(seen) == 14
+    past = client.get(url("technology_list", "vi"), {"q": "may say", "page": 99})
+    assert "Trang 2 / 2" in past.content.decode()
+
+
+@pytest.mark.parametrize("name", ["technology_list", "request_list"])
+def test_search_list_constant_queries(client, people, django_assert_max_num_queries, name):
+    """With q: the search, its facets (a fixed number of label queries) and one load of the page."""
+    _make_published(3, people.org)
+    path = url(name, "vi") + "?q=a"
+    client.get(path)
+    baseline = _count(client, path)
+    _make_published(30, people.org)
+    with django_assert_max_num_queries(baseline):
+        client.get(path)
