@@ -42,7 +42,7 @@ class ServiceErrorsMixin:
         return response
 
     def handle_exception(self, exc):
-        from listings.lifecycle import NotPermitted, WrongState
+        from exchange.core.statemachine import NotPermitted, WrongState
 
         if isinstance(exc, WrongState):
             body = {

@@ -15,11 +15,17 @@ those names live in ``listings.permissions``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from exchange.core.statemachine import (  # noqa: F401 - re-exported: callers import them from here
+    NotPermitted,
+    StateMachine,
+    Transition,
+    TransitionNotAllowed,
+    WrongState,
+    transitions,
+)
 
 
 class ListingState(models.TextChoices):
@@ -54,18 +60,7 @@ EDITABLE_STATES = frozenset({S.DRAFT, S.UNPUBLISHED})
 REVISABLE_STATES = frozenset({S.PUBLISHED})
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: str
-    target: str
-    who: frozenset[str]
-    reason_required: bool = False
-
-
-def _t(action, sources, target, who, reason_required=False):
-    return [Transition(action, s, target, frozenset(who), reason_required) for s in sources]
-
+_t = transitions
 
 TRANSITIONS: list[Transition] = [
     # Submitting goes to the organisation's TTO when it has an active TTO manager, else to moderation.
@@ -100,56 +95,12 @@ ACTION_LABELS = {
 }
 
 
-class TransitionNotAllowed(Exception):  # noqa: N818 - the name the rest of the project uses
-    """A refused transition. Catch this to handle both kinds below."""
-
-    action: str = ""
-    state: str = ""
-
-
-class WrongState(TransitionNotAllowed, ValidationError):
-    """The transition does not exist from the listing's current state (or its data is incomplete)."""
-
-    def __init__(self, message, *, action: str = "", state: str = "", code: str = "wrong_state"):
-        ValidationError.__init__(self, message, code=code)
-        self.action = action
-        self.state = state
-
-
-class NotPermitted(TransitionNotAllowed, PermissionDenied):
-    """The actor may not fire this transition on this listing (not theirs, wrong role)."""
-
-    def __init__(self, message, *, action: str = "", state: str = ""):
-        PermissionDenied.__init__(self, message)
-        self.message = message
-        self.messages = [str(message)]  # same shape as ValidationError for callers showing both
-        self.action = action
-        self.state = state
-
-
-def transitions_for(action: str, source: str) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.action == action and t.source == source]
-
-
-def get_transition(action: str, source: str, target: str | None = None) -> Transition:
-    """The row for (action, source[, target]), or ``WrongState`` naming the current state."""
-    rows = transitions_for(action, source)
-    if target is not None:
-        rows = [t for t in rows if t.target == target]
-    if not rows:
-        raise WrongState(
-            _("Không thể %(action)s tin ở trạng thái “%(state)s”.")
-            % {"action": ACTION_LABELS.get(action, action), "state": ListingState(source).label},
-            action=action,
-            state=source,
-        )
-    return rows[0]
-
-
-def available_actions(source: str) -> list[str]:
-    """Actions that exist from a state (not checked against an actor)."""
-    seen: list[str] = []
-    for t in TRANSITIONS:
-        if t.source == source and t.action not in seen:
-            seen.append(t.action)
-    return seen
+MACHINE = StateMachine(
+    states=ListingState,
+    table=TRANSITIONS,
+    labels=ACTION_LABELS,
+    wrong_state_message=_("Không thể %(action)s tin ở trạng thái “%(state)s”."),
+)
+transitions_for = MACHINE.transitions_for
+get_transition = MACHINE.get_transition
+available_actions = MACHINE.available_actions

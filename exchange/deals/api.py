@@ -19,7 +19,6 @@ from listings.models import Listing
 
 from . import selectors, services
 from . import serializers as s
-from .lifecycle import WrongState
 from .models import Deal, NdaTemplate, TermSheet
 
 ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -33,19 +32,6 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     serializer_class = s.DealSerializer
     queryset = Deal.objects.none()
     lookup_value_regex = r"\d+"
-
-    def handle_exception(self, exc):
-        if isinstance(exc, WrongState):
-            return Response(
-                {
-                    "detail": " ".join(exc.messages),
-                    "code": "wrong_state",
-                    "state": exc.state,
-                    "action": exc.action,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return super().handle_exception(exc)
 
     def get_queryset(self):
         return selectors.deals_for_user(self.request.user)

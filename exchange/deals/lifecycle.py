@@ -20,11 +20,17 @@ resolves a user to those kinds for one deal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from exchange.core.statemachine import (  # noqa: F401 - re-exported: callers import them from here
+    NotPermitted,
+    StateMachine,
+    Transition,
+    TransitionNotAllowed,
+    WrongState,
+    transitions,
+)
 
 
 class DealState(models.TextChoices):
@@ -67,17 +73,7 @@ PRE_SIGNATURE_STATES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: str
-    target: str
-    who: frozenset[str]
-
-
-def _t(action, sources, target, who):
-    return [Transition(action, s, target, frozenset(who)) for s in sources]
-
+_t = transitions
 
 TRANSITIONS: list[Transition] = [
     *_t("accept", [S.INQUIRY], S.ACCEPTED, {A.OWNER}),
@@ -131,51 +127,16 @@ ACTION_LABELS = {
 }
 
 
-class TransitionNotAllowed(Exception):  # noqa: N818 - same name as in listings.lifecycle
-    action: str = ""
-    state: str = ""
-
-
-class WrongState(TransitionNotAllowed, ValidationError):
-    """The action does not exist from the deal's current state (or its data is invalid)."""
-
-    def __init__(self, message, *, action: str = "", state: str = "", code: str = "wrong_state"):
-        ValidationError.__init__(self, message, code=code)
-        self.action = action
-        self.state = state
-
-
-class NotPermitted(TransitionNotAllowed, PermissionDenied):
-    """The actor may not do this on this deal (not a party, wrong side, not a signatory)."""
-
-    def __init__(self, message, *, action: str = "", state: str = ""):
-        PermissionDenied.__init__(self, message)
-        self.message = message
-        self.messages = [str(message)]
-        self.action = action
-        self.state = state
-
-
-def transitions_for(action: str, source: str) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.action == action and t.source == source]
-
-
-def _wrong_state(action: str, source: str) -> WrongState:
-    return WrongState(
-        _("Không thể %(action)s khi giao dịch ở trạng thái “%(state)s”.")
-        % {"action": ACTION_LABELS.get(action, action), "state": DealState(source).label},
-        action=action,
-        state=source,
-    )
-
-
-def get_transition(action: str, source: str, target: str | None = None) -> Transition:
-    rows = transitions_for(action, source)
-    if target is not None:
-        rows = [t for t in rows if t.target == target]
-    if not rows:
-        raise _wrong_state(action, source)
-    return rows[0]
+MACHINE = StateMachine(
+    states=DealState,
+    table=TRANSITIONS,
+    labels=ACTION_LABELS,
+    wrong_state_message=_("Không thể %(action)s khi giao dịch ở trạng thái “%(state)s”."),
+)
+transitions_for = MACHINE.transitions_for
+get_transition = MACHINE.get_transition
+available_actions = MACHINE.available_actions
+_wrong_state = MACHINE.wrong_state
 
 
 def check_activity(action: str, source: str) -> frozenset[str]:
@@ -184,11 +145,3 @@ def check_activity(action: str, source: str) -> frozenset[str]:
     if source not in states:
         raise _wrong_state(action, source)
     return who
-
-
-def available_actions(source: str) -> list[str]:
-    seen: list[str] = []
-    for t in TRANSITIONS:
-        if t.source == source and t.action not in seen:
-            seen.append(t.action)
-    return seen
