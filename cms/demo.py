@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
@@ -126,14 +125,10 @@ def _import(name: str, **kwargs):
 
 
 def _seed_experts() -> int:
-    """Researchers' expert profiles, loaded only when the model exists (the public site's directory)."""
-    if not apps.is_installed("listings"):
-        return 0
+    """Researchers' public expert profiles for the expert directory."""
     from listings import models as lmodels
+    from listings.models import ExpertProfile
 
-    ExpertProfile = getattr(lmodels, "ExpertProfile", None)
-    if ExpertProfile is None:
-        return 0
     fields = {f.code: f for f in lmodels.ScienceField.objects.all()}
     orgs = {o.ref: o for o in Organization.objects.filter(is_demo=True)}
     researcher = Role.objects.filter(code="researcher").first()
