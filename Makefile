@@ -6,8 +6,10 @@ PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# localstripe, the local Stripe stand-in `make run` starts (exchange/payments/conf.py reads STRIPE_API_BASE)
+STRIPE_PORT ?= 8420
 
-.PHONY: run test bench-search messages lint format migrations-check worker install install-test clean-var help
+.PHONY: run test test-postgresql audit bench-search bench-valuation bench-federation messages lint format migrations-check worker install install-test clean-var help
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve http://$(HOST):$(PORT)/ with the worker"
@@ -37,6 +39,8 @@ run: install
 	$(MANAGE) seed_demo --once
 	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/localstripe --port $(STRIPE_PORT) >var/localstripe.log 2>&1 & \
+	$(MANAGE) payments_dev_stripe --site-url http://$(HOST):$(PORT) & \
 	$(MANAGE) run_huey --quiet & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -48,12 +52,36 @@ test: install-test
 	$(MANAGE) compiletranslations --check --settings=exchange.settings.test
 	$(MANAGE) makemigrations --check --dry-run --settings=exchange.settings.test
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-postgresql
+
+# The database-sensitive part of the suite again on PostgreSQL: a throwaway server on loopback
+# (scripts/pg-test.sh; test-deps.sh installs PostgreSQL from Debian when it is missing).
+PG_TESTS ?= listings exchange
+test-postgresql: install-test
+	bash scripts/pg-test.sh $(VENV)/bin/pytest -n 2 -p no:cacheprovider $(PG_TESTS)
 
 # Search benchmark on a throwaway SQLite database (never var/db.sqlite3): BENCH_ARGS="--n 2000 --queries 50"
 bench-search: install
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
 	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) migrate -v0 --noinput && \
 	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) bench_search $(BENCH_ARGS)
+
+# Valuation engine: a 100,000-draw Monte Carlo over a 10-year relief-from-royalty (median of runs)
+bench-valuation: install
+	$(MANAGE) bench_valuation $(BENCH_ARGS)
+
+# Federation: a peer pulls N listings from an empty start, then catches up changes (two throwaway
+# instances on loopback with their own SQLite databases): BENCH_ARGS="--n 20000 --changes 1000"
+bench-federation: install
+	$(MANAGE) bench_federation $(BENCH_ARGS)
+
+# Known vulnerabilities in the installed dependencies (pip-audit, in its own venv; needs the PyPI JSON API
+# or OSV to be reachable - on a machine with only a package mirror every package is reported "not found").
+audit: install
+	mkdir -p var
+	test -x var/audit-venv/bin/pip-audit || ($(PYTHON) -m venv var/audit-venv && var/audit-venv/bin/pip install --quiet pip-audit)
+	$(PIP) freeze --exclude-editable > var/requirements-freeze.txt
+	var/audit-venv/bin/pip-audit --strict --progress-spinner off --no-deps --disable-pip -r var/requirements-freeze.txt
 
 # Extract UI strings into locale/en (needs GNU gettext); translate, then `make run` compiles them.
 messages: install-test

@@ -33,3 +33,12 @@ def _vietnamese_by_default():
     translation.activate("vi")
     yield
     translation.activate("vi")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (rate-limit counters, health state, throttles)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -160,6 +160,23 @@ def _seed_experts() -> int:
     return count
 
 
+def _seed_valuation() -> str:
+    """Comparables entered by the demo appraiser and one saved valuation of the HCMUT TTO manager."""
+    from listings.models import Listing
+    from valuation.demo import seed as seed_valuation
+
+    listing = (
+        Listing.objects.filter(organization__ref="hcmut", state="published", kind="offer")
+        .order_by("ref")
+        .first()
+    )
+    return seed_valuation(
+        owner=User.objects.get(email="tto@hcmut.techex.local"),
+        appraiser=User.objects.get(email="appraiser@techex.local"),
+        listing=listing,
+    )
+
+
 def _seed_workflow(admin: User) -> None:
     """A few listings mid-way so the moderation queue, the TTO's inbox and the portal show something."""
     from listings import services
@@ -210,5 +227,6 @@ def seed(*, password: str) -> list[str]:
     n_experts = _seed_experts()
     _seed_workflow(admin)
     summary.append(f"{n_orgs} demo organisations, {n_experts} expert profiles")
+    summary.append(_seed_valuation())
     summary.extend(counts)
     return summary

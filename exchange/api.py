@@ -42,8 +42,13 @@ class ServiceErrorsMixin:
         return response
 
     def handle_exception(self, exc):
+        from exchange.core.ratelimit import RateLimited
         from exchange.core.statemachine import NotPermitted, WrongState
 
+        if isinstance(exc, RateLimited):
+            return super().handle_exception(
+                exceptions.Throttled(wait=exc.retry_after, detail=exc.messages[0])
+            )
         if isinstance(exc, WrongState):
             body = {
                 "detail": " ".join(str(m) for m in exc.messages),
@@ -104,6 +109,9 @@ _ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description="Authenticated but not allowed."),
     404: OpenApiResponse(ErrorSerializer, description="Not found, not visible to you, or page out of range."),
     409: OpenApiResponse(ConflictSerializer, description="Not possible from the listing's current state."),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Too many requests: wait for the number of seconds in `Retry-After`."
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from exchange.accounts.api import TokenObtainView, TokenViewSet
 from exchange.api import NotFoundView
 from exchange.deals.api import DealViewSet
+from exchange.support.api import ServiceRequestViewSet
 from listings.api import RequestViewSet, TechnologyViewSet
 
 app_name = "api"
@@ -18,10 +19,13 @@ router.register("technologies", TechnologyViewSet, basename="technology")
 router.register("requests", RequestViewSet, basename="request")
 router.register("auth/tokens", TokenViewSet, basename="token")
 router.register("deals", DealViewSet, basename="deal")
+router.register("support/requests", ServiceRequestViewSet, basename="service-request")
 
 v1_patterns = [
     path("v1/auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("v1/", include(router.urls)),
+    path("v1/", include("valuation.api_urls")),
+    path("v1/", include("exchange.payments.api_urls")),
 ]
 
 # The schema describes this API only (not Wagtail's admin API), with its real /api/ prefix.

@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from exchange import health
+from exchange.payments import views as payments_views
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("exchange.api_urls")),
     path("health/search/", health.search_health, name="health-search"),
+    path("payments/stripe/webhook/", payments_views.stripe_webhook, name="payments-stripe-webhook"),
+    path("", include("regional_network.urls")),  # /federation/v1/…, /oai (no language prefix)
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,8 +25,12 @@ urlpatterns += i18n_patterns(
     path("account/", include("exchange.accounts.urls")),
     path("notifications/", include("exchange.core.urls")),
     path("listings/", include("listings.urls")),
+    path("portal/valuations/", include("valuation.urls")),
+    path("portal/federation/", include("regional_network.portal_urls")),
     path("portal/", include("exchange.portal.urls")),
     path("deals/", include("exchange.deals.urls")),
+    path("support/", include("exchange.support.urls")),
+    path("payments/", include("exchange.payments.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -15,3 +15,6 @@ class ListingsConfig(AppConfig):
         from .search import indexing  # search: reindex on every public change (issue #5)
 
         indexing.connect()
+        from . import saved_searches  # alerts for saved searches on every public change (issue #5)
+
+        saved_searches.connect()

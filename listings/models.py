@@ -647,3 +647,96 @@ class ExpertProfile(models.Model):
             errors["patents"] = _("Bằng sáng chế phải là danh sách {title, number} có tiêu đề.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- matching, introductions and saved searches (issue #5) ------------------------------------------
+class Introduction(models.Model):
+    """A broker (or staff) puts a request's organisation in touch with an offer's organisation.
+
+    One row per (offer, request) pair: introducing the same pair twice says nothing new.
+    """
+
+    broker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người giới thiệu"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="introductions_made",
+    )
+    offer = models.ForeignKey(
+        Listing, verbose_name=_("công nghệ chào bán"), on_delete=models.CASCADE, related_name="introductions"
+    )
+    request = models.ForeignKey(
+        Listing, verbose_name=_("nhu cầu công nghệ"), on_delete=models.CASCADE, related_name="+"
+    )
+    note = models.TextField(_("ghi chú"), blank=True)
+    created_at = models.DateTimeField(_("giới thiệu lúc"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("giới thiệu đối tác")
+        verbose_name_plural = _("giới thiệu đối tác")
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "request"], name="introduction_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} ↔ {self.offer}"
+
+
+class SavedSearchFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", _("Báo ngay")
+    DAILY = "daily", _("Tổng hợp hằng ngày")
+    OFF = "off", _("Không báo")
+
+
+class SavedSearch(models.Model):
+    """A search a signed-in user keeps: the list page's filters (GET parameters) as JSON, and how they
+    want to hear about newly published listings that match it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(_("tên"), max_length=120)
+    kind = models.CharField(_("loại tin"), max_length=10, choices=ListingKind.choices)
+    params = models.JSONField(_("điều kiện tìm kiếm"), default=dict, blank=True)
+    frequency = models.CharField(
+        _("thông báo"),
+        max_length=10,
+        choices=SavedSearchFrequency.choices,
+        default=SavedSearchFrequency.IMMEDIATE,
+    )
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tìm kiếm đã lưu")
+        verbose_name_plural = _("tìm kiếm đã lưu")
+        indexes = [models.Index(fields=["kind", "frequency"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedSearchHit(models.Model):
+    """A published listing that matched a saved search: the marker that it is reported once only.
+
+    ``notified_at`` is empty while a daily-digest hit waits for the morning run."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="saved_search_hits")
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tin khớp tìm kiếm đã lưu")
+        verbose_name_plural = _("tin khớp tìm kiếm đã lưu")
+        constraints = [
+            models.UniqueConstraint(fields=["saved_search", "listing"], name="saved_search_hit_once"),
+        ]
+        indexes = [models.Index(fields=["notified_at", "saved_search"])]
+
+    def __str__(self) -> str:
+        return f"{self.saved_search_id} → {self.listing_id}"

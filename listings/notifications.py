@@ -119,3 +119,43 @@ register(
         "en": "The changes to “{title}” were not approved. Reason: {reason}",
     },
 )
+
+# --- matching and saved searches (issue #5). Context: ``broker``, ``organization`` (the other side),
+# ``listing`` (the other side's listing), ``offer``, ``request``, ``note``; ``name``, ``title``, ``count``.
+register(
+    "listing_introduced",
+    subject={
+        "vi": "Giới thiệu đối tác: {organization}",
+        "en": "Introduction: {organization}",
+    },
+    body={
+        "vi": "{broker} giới thiệu tổ chức của bạn với {organization} qua tin “{listing}” "
+        "(nhu cầu “{request}” ↔ công nghệ “{offer}”). Ghi chú: {note}\n"
+        "Mở tin để bắt đầu trao đổi trong phòng giao dịch.",
+        "en": "{broker} introduced your organisation to {organization} through “{listing}” "
+        "(need “{request}” ↔ technology “{offer}”). Note: {note}\n"
+        "Open the listing to start a conversation in the deal room.",
+    },
+)
+register(
+    "saved_search_match",
+    subject={
+        "vi": "Tin mới khớp tìm kiếm “{name}”: {title}",
+        "en": "New listing for your search “{name}”: {title}",
+    },
+    body={
+        "vi": "Tin “{title}” vừa được đăng và khớp với tìm kiếm đã lưu “{name}” của bạn.",
+        "en": "“{title}” has just been published and matches your saved search “{name}”.",
+    },
+)
+register(
+    "saved_search_digest",
+    subject={
+        "vi": "{count} tin mới khớp tìm kiếm “{name}”",
+        "en": "{count} new listings for your search “{name}”",
+    },
+    body={
+        "vi": "Từ lần thông báo trước, {count} tin mới khớp với tìm kiếm đã lưu “{name}” của bạn.",
+        "en": "Since the last summary, {count} new listings match your saved search “{name}”.",
+    },
+)

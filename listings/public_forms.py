@@ -97,6 +97,7 @@ class ListingFilterForm(forms.Form):
     )
     price_min = forms.IntegerField(label=_("Giá từ (VND)"), min_value=0, max_value=10**15, required=False)
     price_max = forms.IntegerField(label=_("Giá đến (VND)"), min_value=0, max_value=10**15, required=False)
+    origin = forms.ChoiceField(label=_("Sàn gốc"), required=False)
     sort = forms.ChoiceField(label=_("Sắp xếp"), choices=SORTS, required=False)
 
     kind = ListingKind.OFFER
@@ -129,6 +130,17 @@ class ListingFilterForm(forms.Form):
                 )
             )
         ).order_by("name")
+        # Our exchange and the peers whose listings are federated here (a handful of distinct values).
+        from .search.facets import origin_labels
+
+        origins = sorted(
+            Listing.objects.filter(state=ListingState.PUBLISHED, kind=self.kind)
+            .order_by()
+            .values_list("origin", flat=True)
+            .distinct()
+        )
+        labels = origin_labels(origins, (get_language() or "vi")[:2])
+        self.fields["origin"].choices = [("", _("Mọi sàn"))] + [(o, labels.get(o, o)) for o in origins]
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("id", f"f-{name}")
         self.fields["price_min"].widget.attrs["inputmode"] = "numeric"
@@ -172,6 +184,7 @@ class ListingFilterForm(forms.Form):
             transaction_type=data.get("transaction_type") or None,
             province=province.code if province else None,
             organization=organization.ref if organization else None,
+            origin=data.get("origin") or None,
             price_min=data.get("price_min"),
             price_max=data.get("price_max"),
             sort=self.SEARCH_SORTS.get(data.get("sort") or "relevance", "relevance"),
@@ -200,6 +213,8 @@ class ListingFilterForm(forms.Form):
             qs = qs.filter(province=data["province"])
         if data.get("org"):
             qs = qs.filter(organization=data["org"], anonymous=False)
+        if data.get("origin"):
+            qs = qs.filter(origin=data["origin"])
         if data.get("price_min") is not None:
             low = data["price_min"]
             qs = qs.filter(Q(price_max__gte=low) | Q(price_max__isnull=True, price_min__gte=low))

@@ -142,7 +142,7 @@ def _notify_all(recipients: Iterable, kind: str, listing: Listing, context: dict
 # --- checks -------------------------------------------------------------------------------------
 def _lock(listing: Listing | int) -> Listing:
     """Lock the row for this transaction; a passed instance is refreshed in place (callers see the change)."""
-    queryset = Listing.objects.select_for_update().select_related(
+    queryset = Listing.objects.select_for_update(of=("self",)).select_related(
         "organization", "created_by", "field", "province"
     )
     if isinstance(listing, Listing):
@@ -591,7 +591,7 @@ def _lock_revision(revision: ListingRevision | int) -> tuple[ListingRevision, Li
     pk = revision if isinstance(revision, int) else revision.pk
     listing_id = ListingRevision.objects.values_list("listing_id", flat=True).get(pk=pk)
     listing = _lock(listing_id)
-    revision = ListingRevision.objects.select_for_update().select_related("author").get(pk=pk)
+    revision = ListingRevision.objects.select_for_update(of=("self",)).select_related("author").get(pk=pk)
     return revision, listing
 
 

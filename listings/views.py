@@ -6,17 +6,20 @@ Every list and detail page runs a fixed number of queries however many listings 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exchange.accounts import permissions as perms
-from exchange.accounts.models import Organization
+from exchange.accounts.models import MembershipStatus, Organization
 
 from . import permissions as lperms
 from . import selectors, services
@@ -88,6 +91,7 @@ FACET_PARAMS = {
     "trl": lambda v: {"trl_min": v, "trl_max": v},
     "province": lambda v: {"province": v},
     "organization": lambda v: {"org": v},
+    "origin": lambda v: {"origin": v},
     "price_band": lambda v: {
         "price_min": PRICE_BANDS_BY_CODE[v].low,
         "price_max": PRICE_BANDS_BY_CODE[v].high - 1 if PRICE_BANDS_BY_CODE[v].high else None,
@@ -103,6 +107,7 @@ def _facet_groups(request, form, result: SearchResult) -> list[dict]:
         "province": _("Tỉnh/thành phố"),
         "organization": _("Tổ chức"),
         "price_band": _("Khoảng giá"),
+        "origin": _("Sàn gốc"),
     }
     groups = []
     for name, params_of in FACET_PARAMS.items():
@@ -224,6 +229,7 @@ def _detail(request, pk: int, *, kind: str, template: str):
         "images": list(listing.images.all()),
         "attachments": listing.public_attachments,
     }
+    context.update(_matching_context(request, listing))
     return render(request, template, context)
 
 
@@ -272,6 +278,8 @@ def save_toggle(request, pk: int):
 def express_interest(request, pk: int):
     """The entry point of the deal room: the inquiry form of exchange.deals."""
     listing = _published_or_404(pk)
+    if listing.origin != settings.EXCHANGE_ORIGIN:  # another exchange's listing: its owner is there
+        return redirect("federation:inquire", listing_pk=listing.pk)
     return redirect("deals:inquire", listing_pk=listing.pk)
 
 
@@ -323,3 +331,224 @@ def expert_detail(request, slug: str):
             "listings": page.object_list,
         },
     )
+
+
+# --- matching, introductions, saved searches, suggestions (issue #5) ---------------------------------
+DETAIL_MATCHES = 5
+MATCHES_PAGE = 30
+
+
+def _matching_context(request, listing) -> dict:
+    """For the listing's people, brokers and staff: the best matches of the other kind, with reasons."""
+    from . import matching
+
+    user = request.user
+    if not perms.is_authenticated(user) or not matching.can_see_matches(user, listing):
+        return {}
+    if not _search_available():
+        return {}
+    found = matching.matches_for(listing, limit=DETAIL_MATCHES)
+    return {
+        "matches": found,
+        "show_matches": True,
+        "can_introduce": matching.can_introduce(user) and listing.state in PUBLIC_STATES,
+        "introduced_ids": matching.introduced_pairs(listing, [m.listing.pk for m in found])
+        if found
+        else set(),
+        "see_anonymous": matching.is_broker(user),
+    }
+
+
+@require_GET
+@login_required
+def listing_matches(request, pk: int):
+    """Every match of a listing, with reasons; the listing's people, brokers and staff only."""
+    from . import matching
+
+    listing = selectors.listing_get_visible(user=request.user, pk=pk)
+    if listing is None:
+        raise Http404
+    if not matching.can_see_matches(request.user, listing):
+        raise PermissionDenied
+    found = matching.matches_for(listing, limit=MATCHES_PAGE) if _search_available() else []
+    return render(
+        request,
+        "listings/matching/matches.html",
+        {
+            "listing": listing,
+            "matches": found,
+            "can_introduce": matching.can_introduce(request.user) and listing.state in PUBLIC_STATES,
+            "introduced_ids": matching.introduced_pairs(listing, [m.listing.pk for m in found])
+            if found
+            else set(),
+            "see_anonymous": matching.is_broker(request.user),
+        },
+    )
+
+
+@require_POST
+@login_required
+def introduce(request):
+    """A broker introduces a request's organisation to an offer's organisation (plain form post)."""
+    from django.core.exceptions import ValidationError
+
+    from . import matching
+    from .models import Listing
+
+    if not matching.can_introduce(request.user):
+        raise PermissionDenied
+    offer = get_object_or_404(Listing, pk=request.POST.get("offer") or 0)
+    need = get_object_or_404(Listing, pk=request.POST.get("request") or 0)
+    try:
+        matching.introduction_create(
+            actor=request.user, offer=offer, request=need, note=request.POST.get("note", "")
+        )
+    except (ValidationError, TransitionNotAllowed) as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Đã giới thiệu hai bên; thành viên của cả hai tổ chức đã được thông báo.")
+        )
+    return _back(request, offer)
+
+
+@require_GET
+@login_required
+def introductions(request):
+    """The introductions that concern the user's organisations (or that they made), in the portal."""
+    from . import matching
+
+    page = _page(request, matching.introductions_for_user(request.user))
+    org_ids = set(
+        request.user.memberships.filter(status=MembershipStatus.ACTIVE).values_list(
+            "organization_id", flat=True
+        )
+    )
+    rows = []
+    for item in page.object_list:
+        # The link that starts the deal room's inquiry on the other side's listing.
+        if item.request.organization_id in org_ids:
+            other = item.offer
+        elif item.offer.organization_id in org_ids:
+            other = item.request
+        else:
+            other = None
+        rows.append({"item": item, "inquire": other})
+    return render(request, "listings/matching/introductions.html", {"page_obj": page, "rows": rows})
+
+
+def _saved_search_or_404(request, pk: int):
+    from .saved_searches import saved_searches_of
+
+    saved = saved_searches_of(request.user).filter(pk=pk).first()
+    if saved is None:
+        raise Http404
+    return saved
+
+
+@require_POST
+@login_required
+def saved_search_create(request):
+    """Save the search of a list page: its GET parameters come as hidden fields."""
+    from django.core.exceptions import ValidationError
+
+    from .saved_searches import run_url
+    from .saved_searches import saved_search_create as create
+
+    kind = request.POST.get("kind", "")
+    try:
+        saved = create(
+            user=request.user,
+            kind=kind,
+            params=request.POST,
+            name=request.POST.get("name", ""),
+            frequency=request.POST.get("frequency") or "immediate",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        fallback = "listings:technology_list" if kind == ListingKind.OFFER else "listings:request_list"
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            return HttpResponseRedirect(target)
+        return redirect(fallback)
+    messages.success(
+        request, _("Đã lưu tìm kiếm “%(name)s”. Quản lý trong trang cá nhân của bạn.") % {"name": saved.name}
+    )
+    return HttpResponseRedirect(run_url(saved))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def saved_searches(request):
+    """The user's saved searches: list, rename / change alerts, delete, run."""
+    from django.core.exceptions import ValidationError
+
+    from .models import SavedSearchFrequency
+    from .saved_searches import run_url, saved_search_delete, saved_search_update, saved_searches_of
+
+    if request.method == "POST":
+        saved = _saved_search_or_404(request, request.POST.get("saved_search") or 0)
+        try:
+            if request.POST.get("action") == "delete":
+                saved_search_delete(user=request.user, saved_search=saved)
+                messages.success(request, _("Đã xóa tìm kiếm đã lưu."))
+            else:
+                saved_search_update(
+                    user=request.user,
+                    saved_search=saved,
+                    name=request.POST.get("name"),
+                    frequency=request.POST.get("frequency"),
+                )
+                messages.success(request, _("Đã cập nhật tìm kiếm đã lưu."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("listings:saved_searches")
+    page = _page(request, saved_searches_of(request.user))
+    for saved in page.object_list:
+        saved.run_url = run_url(saved)
+    return render(
+        request,
+        "listings/saved_searches/list.html",
+        {"page_obj": page, "frequencies": SavedSearchFrequency.choices},
+    )
+
+
+@require_GET
+@login_required
+def saved_search_run(request, pk: int):
+    from .saved_searches import run_url
+
+    return HttpResponseRedirect(run_url(_saved_search_or_404(request, pk)))
+
+
+SUGGEST_LIMIT = 8
+
+
+@require_GET
+def suggest(request):
+    """As-you-type title suggestions as JSON: ``{"suggestions": [{"id", "title", "url"}]}``."""
+    from django.http import JsonResponse
+
+    from .models import Listing
+    from .search import search_suggest
+
+    q = (request.GET.get("q") or "").strip()[:100]
+    kind = request.GET.get("kind") or None
+    if kind not in (None, *ListingKind.values):
+        return JsonResponse({"error": "kind"}, status=400)
+    language = getattr(request, "LANGUAGE_CODE", "vi") or "vi"
+    items = []
+    if len(q) >= 2 and _search_available():
+        pairs = search_suggest(q, kind=kind, limit=SUGGEST_LIMIT, language=language)
+        kinds = dict(Listing.objects.filter(pk__in=[pk for pk, _t in pairs]).values_list("pk", "kind"))
+        for pk, title in pairs:
+            if pk in kinds:
+                name = (
+                    "listings:technology_detail"
+                    if kinds[pk] == ListingKind.OFFER
+                    else "listings:request_detail"
+                )
+                items.append({"id": pk, "title": title, "url": reverse(name, args=[pk])})
+    response = JsonResponse({"suggestions": items})
+    response["Cache-Control"] = "public, max-age=60"
+    return response

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from exchange.accounts.models import Organization
@@ -22,6 +24,8 @@ from . import serializers as s
 from .models import Deal, NdaTemplate, TermSheet
 
 ERRORS = error_responses(400, 401, 403, 404, 409)
+#: Opening deals and posting messages are rate-limited per person (settings.RATE_LIMITS).
+LIMITED = error_responses(400, 401, 403, 404, 409, 429)
 
 
 class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
@@ -68,7 +72,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Express interest in a published listing (opens a deal)",
         request=s.InquiryInSerializer,
-        responses={201: s.DealSerializer, **ERRORS},
+        responses={201: s.DealSerializer, **LIMITED},
     )
     def create(self, request):
         data = self._input(s.InquiryInSerializer)
@@ -131,7 +135,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         methods=["post"],
         summary="Post a message",
         request=s.MessageInSerializer,
-        responses={201: s.MessageSerializer, **ERRORS},
+        responses={201: s.MessageSerializer, **LIMITED},
     )
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
@@ -211,7 +215,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         return Response(s.ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Sign the contract (authorised signatory, account password)",
+        summary="Sign the contract (authorised signatory; account password or emailed one-time code)",
         request=s.SignInSerializer,
         responses={200: s.DealSerializer, **ERRORS},
     )
@@ -219,8 +223,126 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     def sign(self, request, pk=None):
         deal = self.get_object()
         data = self._input(s.SignInSerializer)
-        services.deal_sign(actor=request.user, deal=deal, password=data["password"], side=data.get("side"))
+        if data.get("code"):
+            services.deal_sign_with_code(
+                actor=request.user, deal=deal, code=data["code"], side=data.get("side")
+            )
+        else:
+            services.deal_sign(
+                actor=request.user, deal=deal, password=data["password"], side=data.get("side")
+            )
         return self._deal(deal)
+
+    @extend_schema(
+        summary="Email yourself a one-time code to sign with (6 digits, 10 minutes, 5 tries)",
+        request=s.SideInSerializer,
+        responses={201: s.SignatureCodeSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="signature-code")
+    def signature_code(self, request, pk=None):
+        deal = self.get_object()
+        record = services.deal_request_signature_code(
+            actor=request.user, deal=deal, side=self._input(s.SideInSerializer).get("side")
+        )
+        body = {"side": record.side, "expires_at": record.expires_at, "max_attempts": record.MAX_ATTEMPTS}
+        return Response(s.SignatureCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The contract PDF to sign with a digital certificate (always the same bytes)",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="signing-pdf")
+    def signing_pdf(self, request, pk=None):
+        from django.http import Http404, HttpResponse
+
+        from .pdf import PdfUnavailable
+
+        contract = selectors.deal_room(self.get_object())["contract"]
+        if contract is None:
+            raise Http404
+        try:
+            data = services.contract_signing_pdf(contract=contract)
+        except PdfUnavailable as exc:
+            raise Http404 from exc
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="contract-{contract.pk}.pdf"'
+        return response
+
+    @extend_schema(
+        summary="Sign by uploading the signing PDF signed with a digital certificate (checked with pyHanko)",
+        request={"multipart/form-data": s.CertificateSignInSerializer},
+        responses={200: s.DealSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="sign-certificate",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def sign_certificate(self, request, pk=None):
+        from .certsign import MAX_SIGNED_PDF_BYTES
+
+        deal = self.get_object()
+        data = self._input(s.CertificateSignInSerializer)
+        upload = data["signed_pdf"]
+        if upload.size > MAX_SIGNED_PDF_BYTES:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"signed_pdf": ["Too large."]})
+        services.deal_sign_certificate(
+            actor=request.user, deal=deal, signed_pdf=upload.read(), side=data.get("side")
+        )
+        return self._deal(deal)
+
+    @extend_schema(
+        summary="Accept the deal's NDA as the assigned broker (opens the confidential files to you)",
+        request=s.NdaInSerializer,
+        responses={200: s.DealSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="broker-accept-nda")
+    def broker_accept_nda(self, request, pk=None):
+        deal = self.get_object()
+        services.deal_broker_accept_nda(
+            actor=request.user, deal=deal, text_sha256=self._input(s.NdaInSerializer)["text_sha256"]
+        )
+        return self._deal(deal)
+
+    @extend_schema(
+        methods=["get"],
+        summary="Ratings of the deal",
+        responses={200: s.RatingSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Rate the completed deal (once per side)",
+        request=s.RatingInSerializer,
+        responses={201: s.RatingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def ratings(self, request, pk=None):
+        deal = self.get_object()
+        if request.method == "GET":
+            return Response(s.RatingSerializer(selectors.deal_room(deal)["ratings"], many=True).data)
+        data = self._input(s.RatingInSerializer)
+        rating = services.deal_rate(
+            actor=request.user, deal=deal, score=data["score"], comment=data["comment"]
+        )
+        return Response(s.RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Give or withdraw your side's consent to anonymised use as a valuation comparable",
+        request=s.ConsentInSerializer,
+        responses={200: s.DealSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="comparable-consent")
+    def comparable_consent(self, request, pk=None):
+        deal = self.get_object()
+        data = self._input(s.ConsentInSerializer)
+        return self._deal(
+            services.deal_consent_comparable(
+                actor=request.user, deal=deal, consent=data["consent"], side=data.get("side")
+            )
+        )
 
     @extend_schema(
         summary="Start executing the signed contract",

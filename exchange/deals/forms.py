@@ -125,6 +125,46 @@ class SignForm(forms.Form):
         self.fields["side"].choices = list(sides)
 
 
+class SideForm(forms.Form):
+    side = forms.ChoiceField(label=_("Thay mặt"), choices=())
+
+    def __init__(self, *args, sides=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["side"].choices = list(sides)
+
+
+class CodeSignForm(SideForm):
+    code = forms.CharField(
+        label=_("Mã xác thực gửi qua email"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class CertificateSignForm(SideForm):
+    signed_pdf = forms.FileField(
+        label=_("Tệp PDF hợp đồng đã ký số"),
+        help_text=_("Tải bản PDF để ký số, ký bằng chứng thư số của bạn rồi tải lên tại đây."),
+    )
+
+
+class ConsentForm(SideForm):
+    consent = forms.BooleanField(
+        label=_("Đồng ý cho sàn dùng giao dịch này (ẩn danh) làm giao dịch so sánh khi định giá"),
+        required=False,
+    )
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("Điểm"), coerce=int, choices=[(i, str(i)) for i in range(5, 0, -1)], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Nhận xét"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+
 class CompleteForm(forms.Form):
     final_value_vnd = forms.IntegerField(label=_("Giá trị cuối cùng (VND)"), min_value=0, required=False)
 

@@ -105,6 +105,14 @@ ACTIVITIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "send_message": (MESSAGE_STATES, frozenset({*PARTIES, A.BROKER, A.STAFF})),
     "assign_broker": (OPEN_STATES, frozenset({A.STAFF})),
     "milestone_done": (frozenset({S.EXECUTING}), frozenset({*PARTIES, A.STAFF})),
+    # The assigned broker accepts the deal's NDA personally, once the owner has required one.
+    "broker_accept_nda": (frozenset({S.NDA_PENDING}) | NDA_ACCESS_STATES, frozenset({A.BROKER})),
+    # An emailed one-time code for signing is asked for while the contract waits for signatures.
+    "request_signature_code": (frozenset({S.CONTRACT_READY}), frozenset({A.SIGNATORY})),
+    # After completion each side rates the experience once.
+    "rate": (frozenset({S.COMPLETED}), PARTIES),
+    # An authorised signatory gives (or withdraws) their side's consent to anonymised comparable use.
+    "consent_comparable": (OPEN_STATES | {S.COMPLETED}, frozenset({A.SIGNATORY})),
 }
 
 ACTION_LABELS = {
@@ -124,6 +132,10 @@ ACTION_LABELS = {
     "send_message": _("gửi tin nhắn"),
     "assign_broker": _("phân công môi giới"),
     "milestone_done": _("xác nhận mốc"),
+    "broker_accept_nda": _("chấp nhận thỏa thuận bảo mật (môi giới)"),
+    "request_signature_code": _("yêu cầu mã xác thực ký"),
+    "rate": _("đánh giá giao dịch"),
+    "consent_comparable": _("đồng ý dùng làm giao dịch so sánh"),
 }
 
 

@@ -85,6 +85,13 @@ class Deal(models.Model):
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
     signed_at = models.DateTimeField(_("ký xong lúc"), null=True, blank=True)
     completed_at = models.DateTimeField(_("hoàn tất lúc"), null=True, blank=True)
+    # Each side's consent to the deal's anonymised use as a valuation comparable (None: not given).
+    comparable_consent_buyer_at = models.DateTimeField(
+        _("bên nhận đồng ý dùng làm giao dịch so sánh lúc"), null=True, blank=True
+    )
+    comparable_consent_seller_at = models.DateTimeField(
+        _("bên giao đồng ý dùng làm giao dịch so sánh lúc"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -207,7 +214,11 @@ class NdaAcceptance(models.Model):
     template = models.ForeignKey(NdaTemplate, on_delete=models.PROTECT, related_name="acceptances")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     user_name = models.CharField(_("họ và tên"), max_length=200)
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    # None when an assigned broker accepts the NDA personally (as themselves, not for an organisation).
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    side = models.CharField(_("bên"), max_length=10, choices=Side.choices, blank=True)
     text = models.TextField(_("văn bản đã chấp nhận"))
     text_sha256 = models.CharField(_("mã băm SHA-256"), max_length=64)
     accepted_at = models.DateTimeField(_("chấp nhận lúc"), auto_now_add=True)
@@ -219,7 +230,8 @@ class NdaAcceptance(models.Model):
         verbose_name_plural = _("chấp nhận thỏa thuận bảo mật")
 
     def __str__(self) -> str:
-        return f"{self.user_name} ({self.organization}) — {self.accepted_at:%Y-%m-%d}"
+        who = self.organization or self.get_side_display()
+        return f"{self.user_name} ({who}) — {self.accepted_at:%Y-%m-%d}"
 
 
 #: The fields of a term sheet that make up "the terms" (hashed, diffed, printed in the contract).
@@ -387,6 +399,14 @@ class RegistrationRule(models.Model):
         return f"{self.code} ({self.deadline_days} ngày)"
 
 
+def contract_pdf_upload_to(instance, filename: str) -> str:
+    return f"deals/{instance.deal_id}/contracts/{uuid.uuid4().hex}.pdf"
+
+
+def signed_pdf_upload_to(instance, filename: str) -> str:
+    return f"deals/{instance.contract.deal_id}/signed/{uuid.uuid4().hex}.pdf"
+
+
 class Contract(models.Model):
     """The contract generated from an agreed term sheet; its HTML is fixed and hashed at generation.
 
@@ -406,6 +426,16 @@ class Contract(models.Model):
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     superseded_at = models.DateTimeField(_("bị thay thế lúc"), null=True, blank=True)
+    # The PDF handed out for signing with a digital certificate, frozen (stored and hashed) the first time
+    # it is asked for: an uploaded signed PDF must be an incremental update of exactly these bytes.
+    signing_pdf = models.FileField(
+        _("bản PDF để ký số"),
+        upload_to=contract_pdf_upload_to,
+        storage=private_storage,
+        blank=True,
+        max_length=255,
+    )
+    signing_pdf_sha256 = models.CharField(_("mã băm bản PDF để ký số"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -428,6 +458,7 @@ class Contract(models.Model):
 class SignatureMethod(models.TextChoices):
     CLICK = "click", _("Ký bằng xác nhận mật khẩu")
     CERTIFICATE = "certificate", _("Ký số bằng chứng thư số")
+    OTP = "otp", _("Ký bằng mã xác thực gửi qua email")
 
 
 class Signature(models.Model):
@@ -442,6 +473,19 @@ class Signature(models.Model):
     ip_address = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
     voided_at = models.DateTimeField(_("vô hiệu lúc"), null=True, blank=True)
     void_reason = models.CharField(_("lý do vô hiệu"), max_length=300, blank=True)
+    # Digital-certificate signatures: the uploaded signed PDF and what pyHanko found in it.
+    signed_pdf = models.FileField(
+        _("tệp PDF đã ký số"),
+        upload_to=signed_pdf_upload_to,
+        storage=private_storage,
+        blank=True,
+        max_length=255,
+    )
+    signed_pdf_sha256 = models.CharField(_("mã băm tệp PDF đã ký số"), max_length=64, blank=True)
+    certificate_subject = models.CharField(_("chủ thể chứng thư số"), max_length=500, blank=True)
+    certificate_issuer = models.CharField(_("tổ chức cấp chứng thư số"), max_length=500, blank=True)
+    certificate_serial = models.CharField(_("số hiệu chứng thư số"), max_length=100, blank=True)
+    certificate_signing_time = models.DateTimeField(_("thời điểm ký số"), null=True, blank=True)
 
     class Meta:
         ordering = ["signed_at", "id"]
@@ -467,6 +511,42 @@ class Signature(models.Model):
             and self.document_sha256 == contract.sha256
             and not contract.integrity_errors()
         )
+
+
+class SignatureCode(models.Model):
+    """A one-time code emailed to a signatory to confirm a signature (instead of the password).
+
+    Only a keyed hash of the code is stored. One active code per user and contract: asking again voids the
+    previous one. A code dies after ``expires_at``, after ``MAX_ATTEMPTS`` wrong tries, or once used.
+    """
+
+    MAX_ATTEMPTS = 5
+    LIFETIME_MINUTES = 10
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signature_codes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(_("bên"), max_length=10, choices=Side.choices)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("mã xác thực ký")
+        verbose_name_plural = _("mã xác thực ký")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "user"],
+                condition=models.Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="signature_code_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}/{self.user_id}"
 
 
 class MilestoneKind(models.TextChoices):
@@ -503,3 +583,28 @@ class DealMilestone(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class DealRating(models.Model):
+    """One side's rating of the experience of a completed deal (once per side)."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="ratings")
+    side = models.CharField(_("bên"), max_length=10, choices=Side.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    score = models.PositiveSmallIntegerField(
+        _("điểm (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("nhận xét"), blank=True)
+    created_at = models.DateTimeField(_("đánh giá lúc"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("đánh giá giao dịch")
+        verbose_name_plural = _("đánh giá giao dịch")
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "side"], name="deal_rating_once_per_side"),
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="deal_rating_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"GD-{self.deal_id} {self.side}: {self.score}"

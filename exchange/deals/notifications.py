@@ -141,6 +141,13 @@ _KINDS = {
             "{broker} has been assigned to support the deal for “{title}”.",
         ),
     ),
+    "deal_broker_nda_accepted": (
+        ("Môi giới đã chấp nhận thỏa thuận bảo mật ({deal})", "Broker accepted the NDA ({deal})"),
+        (
+            "Nhà môi giới {actor} đã chấp nhận thỏa thuận bảo mật của giao dịch về “{title}”.",
+            "The broker {actor} accepted the non-disclosure agreement of the deal for “{title}”.",
+        ),
+    ),
 }
 
 for _code, ((_subject_vi, _subject_en), (_body_vi, _body_en)) in _KINDS.items():

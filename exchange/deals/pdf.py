@@ -38,7 +38,8 @@ def _simplify(html: str) -> str:
     return html
 
 
-def contract_pdf(contract) -> bytes:
+def contract_pdf(contract, *, with_signatures: bool = True) -> bytes:
+    """The PDF; without signature lines for the frozen copy handed out for signing with a certificate."""
     if not pdf_available():
         raise PdfUnavailable("fpdf2 and DejaVuSans.ttf are needed for PDF contracts")
     from fpdf import FPDF
@@ -63,7 +64,7 @@ def contract_pdf(contract) -> bytes:
     pdf.set_font("DejaVu", size=8)
     pdf.set_x(pdf.l_margin)
     pdf.multi_cell(pdf.epw, 4, f"SHA-256 (HTML): {contract.sha256}", new_x="LMARGIN", new_y="NEXT")
-    for signature in contract.signatures.all():
+    for signature in contract.signatures.all() if with_signatures else ():
         status = "VOID" if signature.voided_at else "OK"
         pdf.multi_cell(
             pdf.epw,

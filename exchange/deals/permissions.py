@@ -77,16 +77,16 @@ def can_view(user, deal: Deal) -> bool:
 
 def nda_grants_confidential(user, listing) -> bool:
     """Registered with ``listings.permissions``: members of the organisation that accepted the NDA of an
-    active deal on this listing may read its confidential files (each view is audited by listings)."""
-    from .models import Deal
+    active deal on this listing may read its confidential files (each view is audited by listings); so
+    may the deal's assigned broker once they accepted that NDA themselves."""
+    from django.db.models import Q
+
+    from .models import Deal, Side
 
     if not perms.is_authenticated(user):
         return False
     org_ids = list(user.memberships.filter(status="active").values_list("organization_id", flat=True))
-    if not org_ids:
-        return False
-    return Deal.objects.filter(
-        listing_id=listing.pk,
-        state__in=NDA_ACCESS_STATES,
-        nda_acceptances__organization_id__in=org_ids,
-    ).exists()
+    covered = Q(broker_id=user.pk, nda_acceptances__user_id=user.pk, nda_acceptances__side=Side.BROKER)
+    if org_ids:
+        covered |= Q(nda_acceptances__organization_id__in=org_ids)
+    return Deal.objects.filter(covered, listing_id=listing.pk, state__in=NDA_ACCESS_STATES).exists()

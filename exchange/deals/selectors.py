@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractYear
 
 from exchange.accounts import permissions as perms
 from exchange.accounts.models import MembershipStatus
 
 from . import permissions as dperms
-from .models import Contract, Deal, Message, Signature, TermSheet
+from .lifecycle import DealState
+from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
 
 _RELATED = (
     "listing",
@@ -69,6 +71,7 @@ def deal_room(deal: Deal) -> dict:
         "latest": sheets[0] if sheets else None,
         "contract": contract,
         "nda_acceptances": list(deal.nda_acceptances.select_related("organization")),
+        "ratings": list(DealRating.objects.filter(deal=deal)),
         "milestones": list(deal.milestones.all()),
     }
 
@@ -78,3 +81,34 @@ def message_for_download(*, user, pk: int) -> Message | None:
     if message is None or deal_for_user(user=user, pk=message.deal_id) is None:
         return None
     return message
+
+
+def consented_comparables() -> QuerySet:
+    """Completed deals both sides consented to share, anonymised for the valuation engine.
+
+    Rows are dicts with only ``field_code``, ``trl``, ``transaction_type`` (of the signed terms),
+    ``final_value_vnd`` and ``year`` (of completion): no parties, listing or exact dates. A queryset, so
+    callers filter (``field_code__startswith=...``) and slice in the database.
+    """
+    signed_type = (
+        Contract.objects.filter(deal=OuterRef("pk"), superseded_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values("term_sheet__transaction_type")[:1]
+    )
+    return (
+        Deal.objects.filter(
+            state=DealState.COMPLETED,
+            comparable_consent_buyer_at__isnull=False,
+            comparable_consent_seller_at__isnull=False,
+            value_vnd__isnull=False,
+        )
+        .annotate(
+            field_code=F("listing__field__code"),
+            trl=F("listing__trl"),
+            transaction_type=Subquery(signed_type),
+            final_value_vnd=F("value_vnd"),
+            year=ExtractYear("completed_at"),
+        )
+        .order_by("-completed_at", "-id")
+        .values("field_code", "trl", "transaction_type", "final_value_vnd", "year")
+    )

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from listings.models import TransactionType
 
-from .models import Contract, Deal, Message, Signature, TermSheet
+from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -41,6 +41,8 @@ class DealSerializer(serializers.ModelSerializer):
             "updated_at",
             "signed_at",
             "completed_at",
+            "comparable_consent_buyer_at",
+            "comparable_consent_seller_at",
         ]
 
 
@@ -133,6 +135,11 @@ class SignatureSerializer(serializers.ModelSerializer):
             "document_sha256",
             "signed_at",
             "voided_at",
+            "certificate_subject",
+            "certificate_issuer",
+            "certificate_serial",
+            "certificate_signing_time",
+            "signed_pdf_sha256",
         ]
 
 
@@ -192,11 +199,53 @@ class ContractInSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=[("vi", "vi"), ("en", "en")], default="vi")
 
 
+SIDE_HELP = "`buyer` or `seller`; needed only if you may sign for both organisations."
+
+
 class SignInSerializer(serializers.Serializer):
-    password = serializers.CharField()
-    side = serializers.CharField(
-        required=False, help_text="`buyer` or `seller`; needed only if you may sign for both organisations."
+    password = serializers.CharField(required=False, help_text="Your account password, or:")
+    code = serializers.CharField(
+        required=False, help_text="The 6-digit code emailed by `POST …/signature-code/`."
     )
+    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+
+    def validate(self, attrs):
+        if bool(attrs.get("password")) == bool(attrs.get("code")):
+            raise serializers.ValidationError("Send either `password` or `code`.")
+        return attrs
+
+
+class SideInSerializer(serializers.Serializer):
+    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+
+
+class SignatureCodeSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    max_attempts = serializers.IntegerField()
+
+
+class CertificateSignInSerializer(serializers.Serializer):
+    signed_pdf = serializers.FileField(
+        help_text="The PDF from `GET …/signing-pdf/`, signed (incrementally) with your digital certificate."
+    )
+    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+
+
+class RatingInSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealRating
+        fields = ["id", "side", "score", "comment", "created_at"]
+
+
+class ConsentInSerializer(serializers.Serializer):
+    consent = serializers.BooleanField(default=True)
+    side = serializers.CharField(required=False, help_text=SIDE_HELP)
 
 
 class CompleteInSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from exchange.accounts import permissions as perms
 from exchange.accounts.models import MembershipRole, MembershipStatus, Organization, PlatformRole
 from exchange.core.middleware import current_ip
+from exchange.core.ratelimit import rate_limit_hit
 from exchange.core.services import audit_record, notify
 from listings.lifecycle import PUBLIC_STATES
 from listings.models import Listing, ListingKind, TransactionType
@@ -46,6 +48,7 @@ from .models import (
     Contract,
     Deal,
     DealMilestone,
+    DealRating,
     Message,
     MilestoneKind,
     MilestoneStatus,
@@ -53,6 +56,7 @@ from .models import (
     NdaTemplate,
     Side,
     Signature,
+    SignatureCode,
     SignatureMethod,
     TermSheet,
     sha256_text,
@@ -64,7 +68,7 @@ MESSAGE_MAX_CHARS = 10_000
 
 # --- helpers ----------------------------------------------------------------------------------------
 def _lock(deal: Deal | int) -> Deal:
-    queryset = Deal.objects.select_for_update().select_related(
+    queryset = Deal.objects.select_for_update(of=("self",)).select_related(
         "listing",
         "listing__organization",
         "buyer_organization",
@@ -224,11 +228,19 @@ def deal_create_inquiry(*, actor, listing: Listing, organization: Organization, 
             _("Bạn cần là thành viên đang hoạt động của tổ chức để bày tỏ quan tâm thay mặt tổ chức."),
             action="create_inquiry",
         )
-    listing = Listing.objects.select_for_update().select_related("organization").get(pk=listing.pk)
+    listing = (
+        Listing.objects.select_for_update(of=("self",)).select_related("organization").get(pk=listing.pk)
+    )
     if listing.state not in PUBLIC_STATES:
         raise WrongState(_("Chỉ có thể bày tỏ quan tâm với tin đang đăng."), action="create_inquiry")
+    if listing.origin != settings.EXCHANGE_ORIGIN:
+        # Another exchange's listing: the inquiry travels to its origin (regional_network.inquiries).
+        raise WrongState(
+            _("Tin này thuộc sàn khác: hãy gửi quan tâm tới sàn gốc của tin."), action="create_inquiry"
+        )
     if organization.pk == listing.organization_id:
         raise ValidationError({"organization": _("Không thể giao dịch với chính tổ chức của mình.")})
+    rate_limit_hit("deal_inquiry", actor.pk)
     message = (message or "").strip()
     if not message:
         raise ValidationError({"message": _("Vui lòng viết vài dòng giới thiệu nhu cầu của bạn.")})
@@ -359,6 +371,7 @@ def deal_accept_nda(*, actor, deal: Deal, text_sha256: str, ip: str | None = Non
         user=actor,
         user_name=actor.get_full_name(),
         organization=organization,
+        side=_counter(deal),
         text=template.body,
         text_sha256=template.sha256,
         ip_address=ip or current_ip(),
@@ -367,6 +380,47 @@ def deal_accept_nda(*, actor, deal: Deal, text_sha256: str, ip: str | None = Non
     deal.save(update_fields=["state", "updated_at"])
     _audit(actor, "accept_nda", deal, before, {"acceptance": acceptance.pk, "sha256": acceptance.text_sha256})
     _notify(deal, "deal_nda_accepted", _recipients(deal, sides=(deal.owner_side,), exclude=actor), actor)
+    return acceptance
+
+
+@transaction.atomic
+def deal_broker_accept_nda(*, actor, deal: Deal, text_sha256: str, ip: str | None = None) -> NdaAcceptance:
+    """The assigned broker accepts the deal's NDA personally; only then do the listing's confidential
+    files open to them (while they stay assigned and the deal is in negotiation or later)."""
+    deal = _lock(deal)
+    _check_activity("broker_accept_nda", deal, actor)
+    template = deal.nda_template
+    if template is None:
+        raise WrongState(
+            _("Giao dịch này không yêu cầu thỏa thuận bảo mật."), action="broker_accept_nda", state=deal.state
+        )
+    if text_sha256 != template.sha256:
+        raise ValidationError(
+            {"text_sha256": _("Nội dung thỏa thuận đã thay đổi; vui lòng đọc lại trước khi chấp nhận.")}
+        )
+    if deal.nda_acceptances.filter(user=actor, side=Side.BROKER, template=template).exists():
+        raise WrongState(
+            _("Bạn đã chấp nhận thỏa thuận bảo mật này."), action="broker_accept_nda", state=deal.state
+        )
+    acceptance = NdaAcceptance.objects.create(
+        deal=deal,
+        template=template,
+        user=actor,
+        user_name=actor.get_full_name(),
+        organization=None,
+        side=Side.BROKER,
+        text=template.body,
+        text_sha256=template.sha256,
+        ip_address=ip or current_ip(),
+    )
+    _audit(
+        actor,
+        "broker_accept_nda",
+        deal,
+        _snapshot(deal),
+        {"acceptance": acceptance.pk, "sha256": acceptance.text_sha256},
+    )
+    _both(deal, actor, "deal_broker_nda_accepted")
     return acceptance
 
 
@@ -388,6 +442,7 @@ def deal_open_negotiation(*, actor, deal: Deal) -> Deal:
 def deal_send_message(*, actor, deal: Deal, body: str, attachment=None) -> Message:
     deal = _lock(deal)
     _check_activity("send_message", deal, actor)
+    rate_limit_hit("deal_message", actor.pk)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Tin nhắn không được để trống.")})
@@ -610,6 +665,27 @@ def contract_verify(contract: Contract) -> dict[str, Any]:
     return {"ok": not errors, "errors": errors, "signatures": signatures}
 
 
+def _signing_preflight(actor, deal: Deal) -> Contract | None:
+    """Refuse (and audit, outside any transaction so the evidence survives) a tampered contract."""
+    if not dperms.signatory_sides(actor, deal):
+        return None
+    contract = _active_contract(deal)
+    if contract is not None and contract.integrity_errors():
+        audit_record(
+            actor=actor,
+            action="deal.tamper_detected",
+            target=contract,
+            data={"deal": deal.pk, "errors": contract.integrity_errors()},
+        )
+        raise WrongState(
+            _("Nội dung hợp đồng không khớp với mã băm đã lưu; không thể ký."),
+            action="sign",
+            state=deal.state,
+            code="tampered",
+        )
+    return contract
+
+
 def deal_sign(
     *, actor, deal: Deal, password: str, side: str | None = None, ip: str | None = None
 ) -> Signature:
@@ -619,26 +695,21 @@ def deal_sign(
     longer match their hashes cannot be signed, and the attempt is audited outside the refused
     transaction so that the evidence survives the rollback.
     """
-    if dperms.signatory_sides(actor, deal):
-        contract = _active_contract(deal)
-        if contract is not None and contract.integrity_errors():
-            audit_record(
-                actor=actor,
-                action="deal.tamper_detected",
-                target=contract,
-                data={"deal": deal.pk, "errors": contract.integrity_errors()},
-            )
-            raise WrongState(
-                _("Nội dung hợp đồng không khớp với mã băm đã lưu; không thể ký."),
-                action="sign",
-                state=deal.state,
-                code="tampered",
-            )
-    return _deal_sign(actor=actor, deal=deal, password=password, side=side, ip=ip)
+    _signing_preflight(actor, deal)
+
+    def verify(contract, side):
+        if not password or not actor.check_password(password):
+            raise ValidationError({"password": _("Mật khẩu không đúng.")}, code="bad_password")
+
+    return _deal_sign(actor=actor, deal=deal, side=side, ip=ip, method=SignatureMethod.CLICK, verify=verify)
 
 
 @transaction.atomic
-def _deal_sign(*, actor, deal: Deal, password: str, side: str | None, ip: str | None) -> Signature:
+def _deal_sign(
+    *, actor, deal: Deal, side: str | None, ip: str | None, method: str, verify, fields=None, file=None
+) -> Signature:
+    """The one place a signature is recorded, whatever the method; ``verify(contract, side)`` raises to
+    refuse (password, one-time code, certificate check)."""
     deal = _lock(deal)
     _check("sign", deal, actor)
     sides = dperms.signatory_sides(actor, deal)
@@ -646,9 +717,8 @@ def _deal_sign(*, actor, deal: Deal, password: str, side: str | None, ip: str | 
         side = sides[0]
     if side not in sides:
         raise _refuse("sign", deal)
-    if not password or not actor.check_password(password):
-        raise ValidationError({"password": _("Mật khẩu không đúng.")}, code="bad_password")
     contract = _active_contract(deal)
+    verify(contract, side)
     if contract is None:
         raise WrongState(_("Chưa có hợp đồng để ký."), action="sign", state=deal.state)
     if contract.integrity_errors():
@@ -660,16 +730,20 @@ def _deal_sign(*, actor, deal: Deal, password: str, side: str | None, ip: str | 
         )
     if contract.signatures.filter(side=side, voided_at__isnull=True).exists():
         raise WrongState(_("Bên này đã ký hợp đồng."), action="sign", state=deal.state)
-    signature = Signature.objects.create(
+    signature = Signature(
         contract=contract,
         side=side,
         user=actor,
         user_name=actor.get_full_name(),
         organization=deal.organization_of(side),
-        method=SignatureMethod.CLICK,
+        method=method,
         document_sha256=contract.sha256,
         ip_address=ip or current_ip(),
+        **(fields or {}),
     )
+    if file is not None:
+        signature.signed_pdf.save("signed.pdf", file, save=False)
+    signature.save()
     before = _snapshot(deal)
     signed_sides = set(contract.signatures.filter(voided_at__isnull=True).values_list("side", flat=True))
     fully = signed_sides >= {Side.BUYER, Side.SELLER}
@@ -679,7 +753,23 @@ def _deal_sign(*, actor, deal: Deal, password: str, side: str | None, ip: str | 
     if fully:
         deal.signed_at = timezone.now()
     deal.save(update_fields=["state", "signed_at", "updated_at"])
-    _audit(actor, "sign", deal, before, {"contract": contract.pk, "side": side, "sha256": contract.sha256})
+    _audit(
+        actor,
+        "sign",
+        deal,
+        before,
+        {
+            "contract": contract.pk,
+            "side": side,
+            "sha256": contract.sha256,
+            "method": method,
+            **(
+                {"certificate_subject": signature.certificate_subject}
+                if signature.certificate_subject
+                else {}
+            ),
+        },
+    )
     if fully:
         reg = contract.registration or {}
         days = reg.get("deadline_days")
@@ -699,6 +789,258 @@ def _deal_sign(*, actor, deal: Deal, password: str, side: str | None, ip: str | 
     else:
         _other_side(deal, actor, "deal_signed_by_side", side)
     return signature
+
+
+# --- signing with an emailed one-time code ------------------------------------------------------------
+SIGNATURE_CODE_HOURLY_LIMIT = 5
+
+_CODE_EMAIL = {
+    "vi": (
+        "Mã xác thực ký hợp đồng GD-{deal}",
+        "Mã xác thực để ký hợp đồng GD-{deal} ({title}) thay mặt {organization} là: {code}\n\n"
+        "Mã có hiệu lực trong {minutes} phút và chỉ dùng được một lần. Nếu bạn không yêu cầu mã này, "
+        "vui lòng bỏ qua email và báo cho sàn.",
+    ),
+    "en": (
+        "Your code to sign contract GD-{deal}",
+        "Your code to sign contract GD-{deal} ({title}) on behalf of {organization} is: {code}\n\n"
+        "It is valid for {minutes} minutes and can be used once. If you did not ask for it, please ignore "
+        "this email and tell the exchange.",
+    ),
+}
+
+
+def _code_hash(*, contract_id: int, user_id: int, code: str) -> str:
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac(
+        "exchange.deals.signature_code", f"{contract_id}:{user_id}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _send_code_email(*, user_id: int, deal_id: int, code: str, minutes: int) -> None:
+    """Sent straight after commit (not through the task queue, which would store the plain code)."""
+    from django.core.mail import send_mail
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    deal = Deal.objects.select_related("listing").filter(pk=deal_id).first()
+    if user is None or deal is None or not user.email:
+        return
+    language = user.language if user.language in _CODE_EMAIL else "vi"
+    subject, body = _CODE_EMAIL[language]
+    sides = dperms.signatory_sides(user, deal)
+    organization = deal.organization_of(sides[0]) if sides else ""
+    context = {
+        "deal": deal.pk,
+        "title": deal.listing.title or deal.listing.ref,
+        "organization": organization,
+        "code": code,
+        "minutes": minutes,
+    }
+    send_mail(subject.format(**context), body.format(**context), None, [user.email])
+
+
+@transaction.atomic
+def deal_request_signature_code(*, actor, deal: Deal, side: str | None = None) -> SignatureCode:
+    """Email the signatory a 6-digit code to sign the live contract; voids their previous active code."""
+    import secrets
+
+    deal = _lock(deal)
+    _check_activity("request_signature_code", deal, actor)
+    sides = dperms.signatory_sides(actor, deal)
+    if side is None and len(sides) == 1:
+        side = sides[0]
+    if side not in sides:
+        raise _refuse("request_signature_code", deal)
+    contract = _active_contract(deal)
+    if contract is None:
+        raise WrongState(_("Chưa có hợp đồng để ký."), action="request_signature_code", state=deal.state)
+    if contract.signatures.filter(side=side, voided_at__isnull=True).exists():
+        raise WrongState(_("Bên này đã ký hợp đồng."), action="request_signature_code", state=deal.state)
+    now = timezone.now()
+    recent = SignatureCode.objects.filter(
+        contract=contract, user=actor, created_at__gte=now - dt.timedelta(hours=1)
+    ).count()
+    if recent >= SIGNATURE_CODE_HOURLY_LIMIT:
+        raise ValidationError(
+            _("Bạn đã yêu cầu quá nhiều mã trong một giờ; vui lòng thử lại sau."), code="throttled"
+        )
+    SignatureCode.objects.filter(
+        contract=contract, user=actor, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    minutes = SignatureCode.LIFETIME_MINUTES
+    record = SignatureCode.objects.create(
+        contract=contract,
+        user=actor,
+        side=side,
+        code_hash=_code_hash(contract_id=contract.pk, user_id=actor.pk, code=code),
+        expires_at=now + dt.timedelta(minutes=minutes),
+    )
+    audit_record(
+        actor=actor,
+        action="deal.signature_code_requested",
+        target=contract,
+        data={"deal": deal.pk, "side": side, "code": record.pk, "expires_at": record.expires_at.isoformat()},
+    )
+    transaction.on_commit(
+        lambda: _send_code_email(user_id=actor.pk, deal_id=deal.pk, code=code, minutes=minutes)
+    )
+    return record
+
+
+def _active_code(actor, contract: Contract) -> SignatureCode | None:
+    return (
+        SignatureCode.objects.select_for_update()
+        .filter(contract=contract, user=actor, used_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+
+
+def _code_refusal(record: SignatureCode | None, now) -> ValidationError | None:
+    if record is None:
+        return ValidationError({"code": _("Không có mã xác thực đang hiệu lực; vui lòng yêu cầu mã mới.")})
+    if record.expires_at <= now:
+        return ValidationError({"code": _("Mã xác thực đã hết hạn; vui lòng yêu cầu mã mới.")})
+    if record.attempts >= SignatureCode.MAX_ATTEMPTS:
+        return ValidationError({"code": _("Đã nhập sai quá số lần cho phép; vui lòng yêu cầu mã mới.")})
+    return None
+
+
+def _signature_code_check(*, actor, contract: Contract, code: str) -> None:
+    """Count a wrong try in its own committed transaction, so the count survives the refusal."""
+    refusal = None
+    with transaction.atomic():
+        record = _active_code(actor, contract)
+        refusal = _code_refusal(record, timezone.now())
+        if refusal is None:
+            expected = _code_hash(contract_id=contract.pk, user_id=actor.pk, code=(code or "").strip())
+            from django.utils.crypto import constant_time_compare
+
+            if not constant_time_compare(expected, record.code_hash):
+                record.attempts += 1
+                record.save(update_fields=["attempts"])
+                left = SignatureCode.MAX_ATTEMPTS - record.attempts
+                audit_record(
+                    actor=actor,
+                    action="deal.signature_code_failed",
+                    target=contract,
+                    data={"deal": contract.deal_id, "code": record.pk, "attempts": record.attempts},
+                )
+                refusal = ValidationError(
+                    {"code": _("Mã xác thực không đúng (còn %(n)s lần thử).") % {"n": max(left, 0)}},
+                    code="bad_code",
+                )
+    if refusal is not None:
+        raise refusal
+
+
+def deal_sign_with_code(
+    *, actor, deal: Deal, code: str, side: str | None = None, ip: str | None = None
+) -> Signature:
+    """Sign with the one-time code emailed by ``deal_request_signature_code`` instead of the password."""
+    contract = _signing_preflight(actor, deal)
+    if contract is not None:
+        _signature_code_check(actor=actor, contract=contract, code=code)
+
+    def verify(contract, side):
+        now = timezone.now()
+        record = _active_code(actor, contract) if contract is not None else None
+        refusal = _code_refusal(record, now)
+        if refusal is not None:
+            raise refusal
+        expected = _code_hash(contract_id=contract.pk, user_id=actor.pk, code=(code or "").strip())
+        if expected != record.code_hash or record.side != side:
+            raise ValidationError({"code": _("Mã xác thực không đúng.")}, code="bad_code")
+        record.used_at = now
+        record.save(update_fields=["used_at"])
+
+    return _deal_sign(actor=actor, deal=deal, side=side, ip=ip, method=SignatureMethod.OTP, verify=verify)
+
+
+# --- signing with a digital certificate -------------------------------------------------------------
+def contract_signing_pdf(*, contract: Contract) -> bytes:
+    """The frozen PDF to sign with a certificate: rendered and stored the first time, then always the
+    same bytes (re-checked against their hash)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from .pdf import contract_pdf
+
+    if not contract.signing_pdf:
+        with transaction.atomic():
+            locked = Contract.objects.select_for_update().get(pk=contract.pk)
+            if not locked.signing_pdf:
+                data = contract_pdf(locked, with_signatures=False)
+                locked.signing_pdf.save("contract.pdf", ContentFile(data), save=False)
+                locked.signing_pdf_sha256 = hashlib.sha256(data).hexdigest()
+                locked.save(update_fields=["signing_pdf", "signing_pdf_sha256"])
+            contract.signing_pdf = locked.signing_pdf
+            contract.signing_pdf_sha256 = locked.signing_pdf_sha256
+    with contract.signing_pdf.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != contract.signing_pdf_sha256:
+        raise WrongState(_("Bản PDF để ký số không khớp với mã băm đã lưu."), action="sign", code="tampered")
+    return data
+
+
+def deal_sign_certificate(
+    *, actor, deal: Deal, signed_pdf: bytes, side: str | None = None, ip: str | None = None
+) -> Signature:
+    """Record a signature from an uploaded copy of the frozen contract PDF signed with a digital
+    certificate (checked by ``exchange.deals.certsign``). A refused upload is audited and explained."""
+    from django.core.files.base import ContentFile
+
+    from .certsign import CertificateSignatureError, verify_signed_contract_pdf
+
+    contract = _signing_preflight(actor, deal)
+    if contract is None:
+        # Not a signatory, or nothing to sign: let the signing transaction give the right refusal.
+        return _deal_sign(
+            actor=actor, deal=deal, side=side, ip=ip, method=SignatureMethod.CERTIFICATE, verify=_no_verify
+        )
+    if not contract.signing_pdf:
+        raise WrongState(
+            _("Vui lòng tải bản PDF để ký số của hợp đồng này trước."), action="sign", state=deal.state
+        )
+    try:
+        check = verify_signed_contract_pdf(
+            signed=signed_pdf, original=contract_signing_pdf(contract=contract)
+        )
+    except CertificateSignatureError as exc:
+        audit_record(
+            actor=actor,
+            action="deal.certificate_refused",
+            target=contract,
+            data={"deal": deal.pk, "reason": exc.code},
+        )
+        raise ValidationError({"signed_pdf": exc.message}, code=exc.code) from exc
+
+    def verify(current, side):
+        if current is None or current.pk != contract.pk:
+            raise WrongState(_("Hợp đồng đã thay đổi trong lúc ký; vui lòng ký lại bản mới."), action="sign")
+
+    return _deal_sign(
+        actor=actor,
+        deal=deal,
+        side=side,
+        ip=ip,
+        method=SignatureMethod.CERTIFICATE,
+        verify=verify,
+        fields={
+            "signed_pdf_sha256": check.sha256,
+            "certificate_subject": check.subject,
+            "certificate_issuer": check.issuer,
+            "certificate_serial": check.serial,
+            "certificate_signing_time": check.signing_time,
+        },
+        file=ContentFile(signed_pdf),
+    )
+
+
+def _no_verify(contract, side) -> None:
+    return None
 
 
 # --- execution ----------------------------------------------------------------------------------------
@@ -828,4 +1170,52 @@ def deal_assign_broker(*, actor, deal: Deal, broker) -> Deal:
             actor,
             broker=str(broker),
         )
+    return deal
+
+
+# --- after completion --------------------------------------------------------------------------------
+RATING_COMMENT_MAX_CHARS = 2000
+
+
+@transaction.atomic
+def deal_rate(*, actor, deal: Deal, score: int, comment: str = "") -> DealRating:
+    """One side (any member of a party) rates the experience of a completed deal, once."""
+    deal = _lock(deal)
+    _check_activity("rate", deal, actor)
+    side = _party_side(actor, deal, "rate")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationError({"score": _("Điểm đánh giá từ 1 đến 5.")})
+    comment = (comment or "").strip()
+    if len(comment) > RATING_COMMENT_MAX_CHARS:
+        raise ValidationError({"comment": _("Nhận xét quá dài.")})
+    if DealRating.objects.filter(deal=deal, side=side).exists():
+        raise WrongState(_("Bên bạn đã đánh giá giao dịch này."), action="rate", state=deal.state)
+    rating = DealRating.objects.create(deal=deal, side=side, user=actor, score=score, comment=comment)
+    _audit(actor, "rate", deal, None, {"side": side, "score": score}, target=deal)
+    return rating
+
+
+@transaction.atomic
+def deal_consent_comparable(*, actor, deal: Deal, consent: bool = True, side: str | None = None) -> Deal:
+    """An authorised signatory gives (or withdraws) their side's consent to the deal's anonymised use as a
+    valuation comparable; it is used only once completed and both sides consented."""
+    deal = _lock(deal)
+    _check_activity("consent_comparable", deal, actor)
+    sides = dperms.signatory_sides(actor, deal)
+    if side is None and len(sides) == 1:
+        side = sides[0]
+    if side not in sides:
+        raise _refuse("consent_comparable", deal)
+    field = f"comparable_consent_{side}_at"
+    before = {field: getattr(deal, field).isoformat() if getattr(deal, field) else None}
+    setattr(deal, field, timezone.now() if consent else None)
+    deal.save(update_fields=[field, "updated_at"])
+    audit_record(
+        actor=actor,
+        action="deal.consent_comparable",
+        target=deal,
+        before=before,
+        after={field: getattr(deal, field).isoformat() if getattr(deal, field) else None},
+        data={"deal": deal.pk, "side": side, "consent": bool(consent)},
+    )
     return deal

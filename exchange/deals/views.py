@@ -20,17 +20,22 @@ from . import selectors, services
 from .forms import (
     AcceptForm,
     BrokerForm,
+    CertificateSignForm,
+    CodeSignForm,
     CompleteForm,
+    ConsentForm,
     ContractForm,
     InquiryForm,
     MessageForm,
     NdaAcceptForm,
+    RatingForm,
     ReasonForm,
+    SideForm,
     SignForm,
     TermSheetForm,
 )
 from .lifecycle import Actor, TransitionNotAllowed, available_actions
-from .models import DealMilestone, Side
+from .models import DealMilestone, Side, Signature
 from .pdf import pdf_available
 
 
@@ -98,6 +103,7 @@ def room(request, pk: int):
     signatory_sides = dperms.signatory_sides(request.user, deal)
     contract = context["contract"]
     signed_sides = {s.side for s in contract.signatures.all() if s.voided_at is None} if contract else set()
+    unsigned = [(s, Side(s).label) for s in signatory_sides if s not in signed_sides]
     context.update(
         {
             "deal": deal,
@@ -124,6 +130,19 @@ def room(request, pk: int):
             "can_accept_terms": bool(
                 latest and side in (Side.BUYER, Side.SELLER) and not getattr(latest, f"{side}_accepted_at")
             ),
+            "code_form": CodeSignForm(sides=unsigned) if unsigned else None,
+            "code_request_form": SideForm(sides=unsigned) if unsigned else None,
+            "certificate_form": CertificateSignForm(sides=unsigned) if unsigned else None,
+            "is_broker": Actor.BROKER in kinds,
+            "broker_nda_accepted": any(
+                a.side == Side.BROKER and a.user_id == request.user.pk for a in context["nda_acceptances"]
+            ),
+            "consent_form": ConsentForm(sides=[(s, Side(s).label) for s in signatory_sides])
+            if signatory_sides
+            else None,
+            "rating_form": RatingForm()
+            if side in (Side.BUYER, Side.SELLER) and side not in {r.side for r in context["ratings"]}
+            else None,
             "verification": services.contract_verify(contract) if contract else None,
             "signed_sides": signed_sides,
             "pdf_available": pdf_available(),
@@ -169,6 +188,28 @@ def action(request, pk: int, name: str):
             services.deal_complete(actor=user, deal=deal, final_value_vnd=value)
         elif name == "cancel":
             services.deal_cancel(actor=user, deal=deal, reason=request.POST.get("reason", ""))
+        elif name == "broker_accept_nda":
+            form = NdaAcceptForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Vui lòng đánh dấu đồng ý với thỏa thuận bảo mật."))
+            services.deal_broker_accept_nda(
+                actor=user, deal=deal, text_sha256=form.cleaned_data["text_sha256"]
+            )
+        elif name == "rate":
+            form = RatingForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Vui lòng chọn điểm từ 1 đến 5."))
+            services.deal_rate(
+                actor=user, deal=deal, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
+            )
+        elif name == "consent_comparable":
+            sides = dperms.signatory_sides(user, deal)
+            form = ConsentForm(request.POST, sides=[(x, x) for x in sides])
+            if not form.is_valid():
+                raise ValidationError(_("Vui lòng chọn bên."))
+            services.deal_consent_comparable(
+                actor=user, deal=deal, consent=form.cleaned_data["consent"], side=form.cleaned_data["side"]
+            )
         elif name == "assign_broker":
             form = BrokerForm(request.POST)
             if not form.is_valid():
@@ -228,6 +269,19 @@ def contract_view(request, pk: int):
     contract = deal.contracts.filter(superseded_at__isnull=True).first()
     if contract is None:
         raise Http404
+    if request.GET.get("format") == "signing-pdf":
+        from .pdf import PdfUnavailable
+
+        try:
+            data = services.contract_signing_pdf(contract=contract)
+        except PdfUnavailable as exc:
+            raise Http404 from exc
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="hop-dong-GD-{deal.pk}-{contract.pk}-de-ky-so.pdf"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
     if request.GET.get("format") == "pdf":
         from .pdf import PdfUnavailable, contract_pdf
 
@@ -259,24 +313,98 @@ def contract_view(request, pk: int):
 @login_required
 @require_POST
 def sign(request, pk: int):
+    """Click-to-sign confirmed by the password, or (``method=code``) by the emailed one-time code."""
     deal = _deal_or_404(request, pk)
-    sides = dperms.signatory_sides(request.user, deal)
-    form = SignForm(request.POST, sides=[(s, s) for s in sides])
+    sides = [(s, s) for s in dperms.signatory_sides(request.user, deal)]
+    by_code = request.POST.get("method") == "code"
+    form = CodeSignForm(request.POST, sides=sides) if by_code else SignForm(request.POST, sides=sides)
     if not form.is_valid():
-        messages.error(request, _("Vui lòng chọn bên ký và nhập mật khẩu."))
+        if by_code:
+            messages.error(request, _("Vui lòng chọn bên ký và nhập mã xác thực 6 chữ số."))
+        else:
+            messages.error(request, _("Vui lòng chọn bên ký và nhập mật khẩu."))
         return redirect(deal)
     try:
-        services.deal_sign(
-            actor=request.user,
-            deal=deal,
-            password=form.cleaned_data["password"],
-            side=form.cleaned_data["side"],
-        )
+        if by_code:
+            services.deal_sign_with_code(
+                actor=request.user, deal=deal, code=form.cleaned_data["code"], side=form.cleaned_data["side"]
+            )
+        else:
+            services.deal_sign(
+                actor=request.user,
+                deal=deal,
+                password=form.cleaned_data["password"],
+                side=form.cleaned_data["side"],
+            )
     except (ValidationError, TransitionNotAllowed) as exc:
         _errors(request, exc)
     else:
         messages.success(request, _("Đã ký hợp đồng."))
-    return redirect(deal)
+    return redirect(f"{deal.get_absolute_url()}#contract")
+
+
+@login_required
+@require_POST
+def signature_code(request, pk: int):
+    """Email the signatory a one-time code to sign with."""
+    deal = _deal_or_404(request, pk)
+    form = SideForm(request.POST, sides=[(s, s) for s in dperms.signatory_sides(request.user, deal)])
+    if not form.is_valid():
+        messages.error(request, _("Vui lòng chọn bên ký."))
+        return redirect(deal)
+    try:
+        services.deal_request_signature_code(actor=request.user, deal=deal, side=form.cleaned_data["side"])
+    except (ValidationError, TransitionNotAllowed) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Đã gửi mã xác thực tới email của bạn. Mã có hiệu lực trong 10 phút."))
+    return redirect(f"{deal.get_absolute_url()}#contract")
+
+
+@login_required
+@require_POST
+def sign_certificate(request, pk: int):
+    """Upload the frozen contract PDF signed with a digital certificate."""
+    deal = _deal_or_404(request, pk)
+    sides = [(s, s) for s in dperms.signatory_sides(request.user, deal)]
+    form = CertificateSignForm(request.POST, request.FILES, sides=sides)
+    if not form.is_valid():
+        messages.error(request, _("Vui lòng chọn bên ký và tệp PDF đã ký số."))
+        return redirect(deal)
+    upload = form.cleaned_data["signed_pdf"]
+    from .certsign import MAX_SIGNED_PDF_BYTES
+
+    if upload.size > MAX_SIGNED_PDF_BYTES:
+        messages.error(request, _("Tệp quá lớn."))
+        return redirect(deal)
+    try:
+        services.deal_sign_certificate(
+            actor=request.user, deal=deal, signed_pdf=upload.read(), side=form.cleaned_data["side"]
+        )
+    except (ValidationError, TransitionNotAllowed) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Đã nhận hợp đồng ký số; chữ ký hợp lệ."))
+    return redirect(f"{deal.get_absolute_url()}#contract")
+
+
+@login_required
+@require_GET
+def signature_pdf(request, pk: int, signature_pk: int):
+    """The signed PDF a party uploaded, for the parties (and staff, broker) of the deal."""
+    deal = _deal_or_404(request, pk)
+    signature = get_object_or_404(Signature, pk=signature_pk, contract__deal=deal)
+    if not signature.signed_pdf:
+        raise Http404
+    try:
+        handle = signature.signed_pdf.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=f"hop-dong-GD-{deal.pk}-{signature.contract_id}-ky-so.pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "exchange.core",
     "exchange.portal",
     "exchange.deals",
+    "exchange.support",
+    "exchange.payments",
     "listings",
     "valuation",
     "regional_network",
@@ -234,6 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_VERSIONING_CLASS": None,
+    "DEFAULT_THROTTLE_RATES": {"valuation": os.environ.get("VALUATION_CALCULATE_RATE", "60/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HCMC Technology Exchange API / API Sàn giao dịch công nghệ TP.HCM",
@@ -282,4 +285,29 @@ LOGGING = {
         # Wagtail's reference-index tasks run inline and would log two lines per saved object.
         "django_tasks": {"level": "WARNING"},
     },
+}
+
+# Contracts signed with a digital certificate (exchange/deals/certsign.py): trusted roots as PEM/DER paths
+# or PEM strings (e.g. the NEAC root bundle); until set, certificate uploads are refused as "not configured".
+DEALS_SIGNATURE_TRUST_ROOTS = env_list("DEALS_SIGNATURE_TRUST_ROOTS")
+DEALS_SIGNATURE_ALLOW_FETCHING = env_bool("DEALS_SIGNATURE_ALLOW_FETCHING", False)  # OCSP/CRL, soft-fail
+
+# Regional network (regional_network/, docs/federation.md): our Ed25519 key comes from
+# FEDERATION_PRIVATE_KEY (base64 of the raw 32 bytes), else it is generated into var/ for local use.
+FEDERATION_MAX_CONCURRENT = int(os.environ.get("FEDERATION_MAX_CONCURRENT", 8))
+FEDERATION_RATE_PER_MINUTE = int(os.environ.get("FEDERATION_RATE_PER_MINUTE", 600))
+
+# Shared cache (rate limits, health state): Redis when CACHE_REDIS_URL is set (production, several web
+# processes), else local memory per process (development and tests).
+if os.environ.get("CACHE_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_REDIS_URL"],
+        }
+    }
+# Rate limits of repeatable actions (exchange/core/ratelimit.py): "count/seconds" per person.
+RATE_LIMITS = {
+    "deal_inquiry": os.environ.get("RATE_LIMIT_DEAL_INQUIRY", "10/3600"),
+    "deal_message": os.environ.get("RATE_LIMIT_DEAL_MESSAGE", "30/600"),
 }

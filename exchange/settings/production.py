@@ -28,6 +28,9 @@ X_FRAME_OPTIONS = "DENY"
 STORAGES = {**STORAGES}  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
+# Payments: real Stripe unless STRIPE_API_BASE points elsewhere (never localstripe by default).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 587))

@@ -34,18 +34,20 @@ def filter_matching(qs, q: str, fallback):
     """Keep the listings of ``qs`` whose folded text holds every word of ``q`` (diacritics, case and đ
     folded: 'dai hoc' finds 'Đại học'), using the database search index.
 
-    This is how the list pages and the API's ``q`` use search until they take ranking and facets from
-    ``search_listings``. ``fallback(qs, q)`` answers where the index is unavailable (PostgreSQL for
-    now), so a missing index never hides listings.
+    This is how the list pages and the API's ``q`` filter with search. ``fallback(qs, q)`` answers
+    where the database has no search index (neither SQLite nor PostgreSQL), so a missing index never
+    hides listings.
     """
     from django.db import connection
 
-    from .database import _fts_ids, match_all
+    from .database import DatabaseBackend
     from .text import query_tokens
 
     tokens = query_tokens(q)
     if not tokens:
         return qs
-    if connection.vendor != "sqlite":
+    if connection.vendor not in ("sqlite", "postgresql"):
         return fallback(qs, q)
-    return qs.filter(id__in=_fts_ids(match_all(tokens)))
+    backend = DatabaseBackend()
+    text = backend._text(tokens)
+    return qs.filter(id__in=backend._ids_sql(text.full))

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("offer", "request")
 SORTS = ("relevance", "newest", "title", "trl", "price_asc", "price_desc")
 LANGUAGES = ("vi", "en")
-FACETS = ("field", "trl", "ip_type", "transaction_type", "province", "organization", "price_band")
+FACETS = ("field", "trl", "ip_type", "transaction_type", "province", "organization", "price_band", "origin")
 MAX_PAGE_SIZE = 100
 
 
@@ -68,8 +68,10 @@ class SearchQuery:
     ``trl_min``/``trl_max`` filter an offer's TRL, and for a request the wanted TRL range overlapping it.
     ``price_min``/``price_max`` (VND) keep listings whose price range overlaps [price_min, price_max];
     ``price_band`` (a ``PRICE_BANDS`` code) is the same as the band's bounds. ``organization`` is an
-    organisation ``ref``; anonymous requests never match it. ``sort`` "relevance" without ``q`` means
-    "newest". ``language`` chooses the text that is highlighted and the title that "title" sorts by.
+    organisation ``ref``; anonymous requests never match it. ``origin`` is the exchange a listing comes
+    from (``settings.EXCHANGE_ORIGIN`` for ours, a peer's code for federated ones). ``sort`` "relevance"
+    without ``q`` means "newest". ``language`` chooses the text that is highlighted and the title that
+    "title" sorts by.
     """
 
     q: str = ""
@@ -84,6 +86,7 @@ class SearchQuery:
     price_min: int | None = None
     price_max: int | None = None
     price_band: str | None = None
+    origin: str | None = None
     sort: str = "relevance"
     page: int = 1
     page_size: int = 20
@@ -117,6 +120,7 @@ class SearchQuery:
             transaction_type=self.transaction_type or None,
             province=self.province or None,
             organization=self.organization or None,
+            origin=self.origin or None,
             price_min=price_min,
             price_max=price_max,
             price_band=None,

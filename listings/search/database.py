@@ -9,8 +9,11 @@ Ranking, in order: listings containing every word of the query, then (only for q
 words) listings containing at least half of them; within each, ``-bm25`` × a phrase bonus (the words
 side by side, as Vietnamese words are several syllables) × mild boosts for completeness and recency.
 
-PostgreSQL is not implemented yet: every call raises ``NotImplementedError`` there (docs/search.md
-describes the plan: a tsvector over the same folded columns).
+On PostgreSQL the same design runs on a table of the same name holding a weighted ``tsvector`` of the
+same folded columns (title A, keywords B, summary and organisation C, body and place D) with a GIN index,
+ranked by ``ts_rank``; a vocabulary table with a trigram index adds typo tolerance (an unknown query word
+also matches its closest indexed words). ``SqliteDialect`` and ``PostgresDialect`` hold every piece of
+SQL that differs; the rest (filters, facets, sorting, paging) is the same ORM code.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import itertools
 import math
 import time
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -30,7 +34,7 @@ from listings.models import IPRight, Listing, TransactionType
 
 from .base import FACETS, PRICE_BANDS, FacetValue, SearchHit, SearchQuery, SearchResult
 from .facets import label_facet
-from .text import FIELD_WEIGHTS, SearchDocument, build_document, listing_highlights, query_tokens
+from .text import FIELD_WEIGHTS, SearchDocument, build_document, listing_highlights, query_tokens, tokenize
 
 TABLE = "listings_search_fts"
 TEXT_COLUMNS = tuple(FIELD_WEIGHTS)
@@ -55,28 +59,197 @@ def table_ddl(name: str = TABLE) -> str:
     )
 
 
-def _quote(token: str) -> str:
-    return f'"{token}"'
+class SqliteDialect:
+    """SQLite FTS5: match expressions, the matching-ids subquery, scoring and suggestions."""
+
+    engine = "sqlite-fts5"
+    greatest = "max"
+
+    AND, OR = " AND ", " OR "
+
+    @staticmethod
+    def quote(token: str) -> str:
+        return f'"{token}"'
+
+    def term(self, token: str, alternatives: Sequence[str] = ()) -> str:
+        """One query word, or any of its typo alternatives."""
+        if not alternatives:
+            return self.quote(token)
+        return "(" + self.OR.join(self.quote(t) for t in (token, *alternatives)) + ")"
+
+    def all(self, terms: Sequence[str]) -> str:
+        return self.AND.join(terms)
+
+    def partial(self, terms: Sequence[str]) -> str:
+        """Rows with at least ceil(n/2) of the n terms (any of them when the combinations get too many)."""
+        need = max(1, math.ceil(len(terms) / 2))
+        if need == 1 or math.comb(len(terms), need) > MAX_COMBINATIONS:
+            return self.OR.join(terms)
+        return self.OR.join(f"({self.all(group)})" for group in itertools.combinations(terms, need))
+
+    def phrase(self, tokens: Sequence[str]) -> str:
+        return self.quote(" ".join(tokens))
+
+    def title_prefix(self, tokens: Sequence[str]) -> str:
+        parts = [self.quote(t) for t in tokens[:-1]] + [f"{self.quote(tokens[-1])}*"]
+        return "{title} : (" + " AND ".join(parts) + ")"
+
+    @staticmethod
+    def cond(table: str = TABLE) -> str:
+        """The WHERE condition of rows matching one ``%s`` expression."""
+        return f"{table} MATCH %s"
+
+    @staticmethod
+    def title_cond(table: str = TABLE) -> str:
+        return f"{table} MATCH %s"
+
+    @staticmethod
+    def score(table: str = TABLE) -> tuple[str, int]:
+        """The relevance of a matching row (higher is better) and how many ``%s`` it takes."""
+        weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
+        return f"-bm25({table}, {weights})", 0
+
+    @staticmethod
+    def ddl(name: str = TABLE) -> list[str]:
+        return [table_ddl(name)]
+
+    @staticmethod
+    def drop(name: str) -> list[str]:
+        return [f"DROP TABLE IF EXISTS {name}"]
+
+    def insert(self, cursor, docs: Iterable[SearchDocument], table: str = TABLE) -> int:
+        columns = ["rowid", *TEXT_COLUMNS, *EXTRA_COLUMNS]
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        rows = [
+            (
+                doc.listing_id,
+                *(getattr(doc, c) for c in TEXT_COLUMNS),
+                *(getattr(doc, c) for c in EXTRA_COLUMNS),
+            )
+            for doc in docs
+        ]
+        if rows:
+            cursor.executemany(sql, rows)
+        return len(rows)
+
+    def expand(self, tokens: Sequence[str]) -> dict[str, list[str]]:
+        """Typo alternatives per token: none on SQLite (the embedded tier is exact after folding)."""
+        return {}
 
 
-def match_all(tokens: Sequence[str]) -> str:
-    return " AND ".join(_quote(t) for t in tokens)
+#: PostgreSQL weight classes of the document columns and ``ts_rank``'s weights {D, C, B, A}.
+PG_CLASSES = {"title": "A", "keywords": "B", "summary": "C", "org": "C", "body": "D", "place": "D"}
+PG_RANK_WEIGHTS = "{0.1, 0.3, 0.6, 1.0}"
+#: Typo tolerance: query words of at least this many letters that no listing contains get up to
+#: ``PG_TYPO_ALTERNATIVES`` indexed words (of ``PG_VOCABULARY_MIN_LENGTH``+ letters) this similar (pg_trgm).
+PG_TYPO_MIN_LENGTH = 5
+PG_VOCABULARY_MIN_LENGTH = 3
+PG_TYPO_SIMILARITY = 0.45
+PG_TYPO_ALTERNATIVES = 3
 
 
-def match_partial(tokens: Sequence[str]) -> str:
-    """Rows with at least ceil(n/2) of the n words (any of them when the combinations get too many)."""
-    need = max(1, math.ceil(len(tokens) / 2))
-    if need == 1 or math.comb(len(tokens), need) > MAX_COMBINATIONS:
-        return " OR ".join(_quote(t) for t in tokens)
-    return " OR ".join(f"({match_all(group)})" for group in itertools.combinations(tokens, need))
+class PostgresDialect(SqliteDialect):
+    """PostgreSQL: a weighted ``tsvector`` ('simple' configuration over the folded text), GIN-indexed."""
+
+    engine = "postgresql-tsvector"
+    greatest = "greatest"
+    WORDS = f"{TABLE}_words"
+
+    AND, OR = " & ", " | "
+
+    @staticmethod
+    def quote(token: str) -> str:
+        return f"'{token}'"  # tokens are [a-z0-9]+ (text.query_tokens), nothing to escape
+
+    def phrase(self, tokens: Sequence[str]) -> str:
+        return " <-> ".join(self.quote(t) for t in tokens)
+
+    def title_prefix(self, tokens: Sequence[str]) -> str:
+        return " & ".join([*(self.quote(t) for t in tokens[:-1]), f"{self.quote(tokens[-1])}:*"])
+
+    @staticmethod
+    def cond(table: str = TABLE) -> str:
+        return f"{table}.doc @@ to_tsquery('simple', %s)"
+
+    @staticmethod
+    def title_cond(table: str = TABLE) -> str:
+        return f"{table}.title_doc @@ to_tsquery('simple', %s)"
+
+    @staticmethod
+    def score(table: str = TABLE) -> tuple[str, int]:
+        return f"ts_rank('{PG_RANK_WEIGHTS}', {table}.doc, to_tsquery('simple', %s))", 1
+
+    @classmethod
+    def ddl(cls, name: str = TABLE) -> list[str]:
+        return [
+            f"CREATE TABLE {name} (rowid bigint PRIMARY KEY, doc tsvector NOT NULL, "
+            "title_doc tsvector NOT NULL, kind varchar(10) NOT NULL, stamp text NOT NULL, "
+            "published_ts double precision NOT NULL, completeness double precision NOT NULL, "
+            "sort_vi text NOT NULL, sort_en text NOT NULL)",
+            f"CREATE INDEX {name}_doc ON {name} USING gin (doc)",
+            f"CREATE INDEX {name}_title ON {name} USING gin (title_doc)",
+            f"CREATE TABLE IF NOT EXISTS {cls.WORDS} (word text PRIMARY KEY)",
+            f"CREATE INDEX IF NOT EXISTS {cls.WORDS}_trgm ON {cls.WORDS} USING gin (word gin_trgm_ops)",
+        ]
+
+    @staticmethod
+    def drop(name: str) -> list[str]:
+        return [f"DROP TABLE IF EXISTS {name}"]
+
+    def insert(self, cursor, docs: Iterable[SearchDocument], table: str = TABLE) -> int:
+        vector = " || ".join(f"setweight(to_tsvector('simple', %s), '{PG_CLASSES[c]}')" for c in TEXT_COLUMNS)
+        sql = (
+            f"INSERT INTO {table} (rowid, doc, title_doc, {', '.join(EXTRA_COLUMNS)}) "  # noqa: S608
+            f"VALUES (%s, {vector}, to_tsvector('simple', %s), {', '.join(['%s'] * len(EXTRA_COLUMNS))})"
+        )
+        rows, words = [], set()
+        for doc in docs:
+            texts = [" ".join(tokenize(getattr(doc, c))) for c in TEXT_COLUMNS]
+            words.update(w for text in texts for w in text.split() if len(w) >= PG_VOCABULARY_MIN_LENGTH)
+            rows.append((doc.listing_id, *texts, texts[0], *(getattr(doc, c) for c in EXTRA_COLUMNS)))
+        if rows:
+            cursor.executemany(sql, rows)
+        if words:
+            cursor.execute(
+                f"INSERT INTO {self.WORDS} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",  # noqa: S608
+                [sorted(words)],
+            )
+        return len(rows)
+
+    def expand(self, tokens: Sequence[str]) -> dict[str, list[str]]:
+        """For each query word of 5+ letters that no listing contains, its closest indexed words
+        (trigram similarity), so 'wastewatr' still finds 'wastewater'. Shorter words - most Vietnamese
+        syllables - stay exact, as on Elasticsearch ('nuoc' must not find 'nuoi')."""
+        long = [t for t in tokens if len(t) >= PG_TYPO_MIN_LENGTH and not t.isdigit()]
+        if not long:
+            return {}
+        out: dict[str, list[str]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT word FROM {self.WORDS} WHERE word = ANY(%s)", [long])  # noqa: S608
+            known = {row[0] for row in cursor.fetchall()}
+            for token in long:
+                if token in known:
+                    continue
+                cursor.execute(
+                    f"SELECT word FROM {self.WORDS} WHERE word %% %s AND similarity(word, %s) >= %s "  # noqa: S608
+                    "ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+                    [token, token, PG_TYPO_SIMILARITY, token, PG_TYPO_ALTERNATIVES],
+                )
+                alternatives = [row[0] for row in cursor.fetchall()]
+                if alternatives:
+                    out[token] = alternatives
+        return out
 
 
-def match_phrase(tokens: Sequence[str]) -> str:
-    return _quote(" ".join(tokens))
-
-
-def _fts_ids(expr: str) -> RawSQL:
-    return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [expr])  # noqa: S611, S608
+def dialect_for(vendor: str):
+    if vendor == "sqlite":
+        return SqliteDialect()
+    if vendor == "postgresql":
+        return PostgresDialect()
+    raise NotImplementedError(
+        f"The database search backend supports SQLite and PostgreSQL; on {vendor} set "
+        "SEARCH_BACKEND = 'elasticsearch' (see docs/search.md)."
+    )
 
 
 def price_overlaps(low: int | None, high: int | None) -> Q:
@@ -96,74 +269,83 @@ def _chunks(ids: Sequence[int], size: int = BATCH):
         yield ids[start : start + size]
 
 
+class _Text(NamedTuple):
+    """The match expressions of one query, built once per search."""
+
+    tokens: list[str]
+    match: str  # which rows match at all: every word for one word, else at least half of them
+    full: str  # every word
+    phrase: str  # the words side by side
+
+
 class DatabaseBackend:
     name = "database"
 
     # --- plumbing ---------------------------------------------------------------------------------
     @staticmethod
     def available() -> bool:
-        """Whether this database can run the backend (SQLite only so far)."""
-        return connection.vendor == "sqlite"
+        """Whether this database can run the backend (SQLite or PostgreSQL)."""
+        return connection.vendor in ("sqlite", "postgresql")
 
-    @staticmethod
-    def _require_sqlite() -> None:
-        if connection.vendor != "sqlite":
-            raise NotImplementedError(
-                "The database search backend supports SQLite (FTS5) only so far; on "
-                f"{connection.vendor} set SEARCH_BACKEND = 'elasticsearch' (see docs/search.md)."
-            )
+    @property
+    def d(self):
+        """The SQL dialect of the current database (raises ``NotImplementedError`` elsewhere)."""
+        return dialect_for(connection.vendor)
 
     @staticmethod
     def _published() -> QuerySet[Listing]:
         return Listing.objects.filter(state=ListingState.PUBLISHED)
 
-    # --- writing ----------------------------------------------------------------------------------
-    def _insert(self, cursor, docs: Iterable[SearchDocument], table: str = TABLE) -> int:
-        columns = ["rowid", *TEXT_COLUMNS, *EXTRA_COLUMNS]
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-        rows = [
-            (
-                doc.listing_id,
-                *(getattr(doc, c) for c in TEXT_COLUMNS),
-                *(getattr(doc, c) for c in EXTRA_COLUMNS),
-            )
-            for doc in docs
-        ]
-        if rows:
-            cursor.executemany(sql, rows)
-        return len(rows)
+    def _ids_sql(self, expr: str) -> RawSQL:
+        return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {self.d.cond()}", [expr])  # noqa: S611, S608
 
+    def _text(self, tokens: Sequence[str]) -> _Text | None:
+        if not tokens:
+            return None
+        d = self.d
+        alternatives = d.expand(tokens)
+        terms = [d.term(t, alternatives.get(t, ())) for t in tokens]
+        full = d.all(terms)
+        return _Text(list(tokens), full if len(terms) == 1 else d.partial(terms), full, d.phrase(tokens))
+
+    # --- writing ----------------------------------------------------------------------------------
     @staticmethod
     def _documents(qs: QuerySet[Listing]) -> list[SearchDocument]:
         return [build_document(listing) for listing in qs.select_related("organization", "province")]
 
+    def _delete(self, cursor, chunk: Sequence[int]) -> int:
+        cursor.execute(
+            f"DELETE FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+            list(chunk),
+        )
+        return max(cursor.rowcount, 0)
+
     def index(self, listing_ids: Iterable[int]) -> int:
         """Index the published listings among ``listing_ids``, remove the others; safe to repeat."""
-        self._require_sqlite()
+        d = self.d
         ids = sorted({int(i) for i in listing_ids})
         indexed = 0
         for chunk in _chunks(ids):
             with transaction.atomic(), connection.cursor() as cursor:
                 docs = self._documents(self._published().filter(id__in=chunk))
-                cursor.execute(
-                    f"DELETE FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
-                    chunk,
-                )
-                indexed += self._insert(cursor, docs)
+                self._delete(cursor, chunk)
+                indexed += d.insert(cursor, docs)
         return indexed
 
     def remove(self, listing_ids: Iterable[int]) -> int:
-        self._require_sqlite()
+        self.d  # noqa: B018 - refuse unsupported databases
         ids = sorted({int(i) for i in listing_ids})
         removed = 0
         for chunk in _chunks(ids):
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
-                    chunk,
-                )
-                removed += max(cursor.rowcount, 0)
+                removed += self._delete(cursor, chunk)
         return removed
+
+    def clear(self) -> None:
+        """Empty the index (tests)."""
+        self.d  # noqa: B018
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
 
     def rebuild(self, progress=None) -> int:
         """Build a new table from every published listing, then swap it in with one short transaction
@@ -171,11 +353,11 @@ class DatabaseBackend:
 
         Index updates made while building land in the old table and are lost with it; run a reconcile
         after (``search_reindex`` does)."""
-        self._require_sqlite()
+        d = self.d
         new = f"{TABLE}_new"
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {new}")
-            cursor.execute(table_ddl(new))
+            for sql in [*d.drop(new), *d.ddl(new)]:
+                cursor.execute(sql)
         total, last_id = 0, 0
         while True:
             chunk = list(
@@ -184,26 +366,30 @@ class DatabaseBackend:
             if not chunk:
                 break
             with transaction.atomic(), connection.cursor() as cursor:
-                done = self._insert(cursor, self._documents(self._published().filter(id__in=chunk)), new)
+                done = d.insert(cursor, self._documents(self._published().filter(id__in=chunk)), new)
             total += done
             last_id = chunk[-1]
             if progress:
                 progress(done)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            for sql in d.drop(TABLE):
+                cursor.execute(sql)
             cursor.execute(f"ALTER TABLE {new} RENAME TO {TABLE}")
+            if connection.vendor == "postgresql":
+                for suffix in ("doc", "title"):
+                    cursor.execute(f"ALTER INDEX {new}_{suffix} RENAME TO {TABLE}_{suffix}")
         return total
 
     # --- reading the index ------------------------------------------------------------------------
     def count(self) -> int:
-        self._require_sqlite()
+        self.d  # noqa: B018
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
             return cursor.fetchone()[0]
 
     def indexed_ids_versions(self, batch: int = 1000):
         """Batches of (listing_id, stamp) in ascending id order."""
-        self._require_sqlite()
+        self.d  # noqa: B018
         last = 0
         while True:
             with connection.cursor() as cursor:
@@ -218,13 +404,15 @@ class DatabaseBackend:
             last = rows[-1][0]
 
     def health(self) -> dict:
-        if connection.vendor != "sqlite":
-            return {"ok": False, "backend": self.name, "error": f"not implemented on {connection.vendor}"}
+        try:
+            engine = self.d.engine
+        except NotImplementedError as exc:
+            return {"ok": False, "backend": self.name, "error": str(exc)}
         try:
             documents = self.count()
         except Exception as exc:  # noqa: BLE001 - reported, not raised
-            return {"ok": False, "backend": self.name, "engine": "sqlite-fts5", "error": str(exc)}
-        return {"ok": True, "backend": self.name, "engine": "sqlite-fts5", "documents": documents}
+            return {"ok": False, "backend": self.name, "engine": engine, "error": str(exc)}
+        return {"ok": True, "backend": self.name, "engine": engine, "documents": documents}
 
     # --- searching --------------------------------------------------------------------------------
     def _filtered(self, query: SearchQuery, *, skip: str | None = None) -> QuerySet[Listing]:
@@ -251,51 +439,49 @@ class DatabaseBackend:
             qs = qs.filter(province__code=query.province)
         if query.organization and skip != "organization":
             qs = qs.filter(organization__ref=query.organization, anonymous=False)
+        if query.origin and skip != "origin":
+            qs = qs.filter(origin=query.origin)
         if (query.price_min is not None or query.price_max is not None) and skip != "price_band":
             qs = qs.filter(price_overlaps(query.price_min, query.price_max))
         return qs
 
-    def _matching(self, qs: QuerySet[Listing], tokens: Sequence[str]) -> QuerySet[Listing]:
-        if not tokens:
-            return qs
-        expr = match_all(tokens) if len(tokens) == 1 else match_partial(tokens)
-        return qs.filter(id__in=_fts_ids(expr))
+    def _matching(self, qs: QuerySet[Listing], text: _Text | None) -> QuerySet[Listing]:
+        return qs if text is None else qs.filter(id__in=self._ids_sql(text.match))
 
-    def _ranked_page(self, qs: QuerySet[Listing], tokens: Sequence[str], limit: int, offset: int):
+    def _ranked_page(self, qs: QuerySet[Listing], text: _Text, limit: int, offset: int):
         """(id, score) of one page by relevance: full matches first, then partial ones."""
-        filtered_sql, filtered_params = qs.values("id").query.sql_with_params()
-        weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
+        d = self.d
+        filtered_sql, filtered_params = qs.values("id").order_by().query.sql_with_params()
+        score, score_params = d.score()
         boost = (
-            f"(1.0 + {COMPLETENESS_BOOST} * {TABLE}.completeness"
-            f" + {RECENCY_BOOST} / (1.0 + max(0.0, %s - {TABLE}.published_ts) / {RECENCY_SCALE_SECONDS}.0))"
+            f"(1.0 + {COMPLETENESS_BOOST} * {TABLE}.completeness + {RECENCY_BOOST} / "
+            f"(1.0 + {d.greatest}(0.0, %s - {TABLE}.published_ts) / {RECENCY_SCALE_SECONDS}.0))"
         )
-        select_params: list = [time.time()]
-        if len(tokens) > 1:
-            full = f"({TABLE}.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))"  # noqa: S608
-            phrase = (
-                f"(CASE WHEN {TABLE}.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s) "  # noqa: S608
-                f"THEN {PHRASE_BONUS} ELSE 1.0 END)"
-            )
-            select_params += [match_phrase(tokens), match_all(tokens)]
-            expr = match_partial(tokens)
+        params: list = [text.match] * score_params + [time.time()]
+        if len(text.tokens) > 1:
+            inside = f"{TABLE}.rowid IN (SELECT rowid FROM {TABLE} WHERE {d.cond()})"  # noqa: S608
+            phrase = f"(CASE WHEN {inside} THEN {PHRASE_BONUS} ELSE 1.0 END)"
+            full = f"(CASE WHEN {inside} THEN 1 ELSE 0 END)"
+            params += [text.phrase, text.full]
         else:
-            full, phrase, expr = "1", "1.0", match_all(tokens)
+            full, phrase = "1", "1.0"
+        # SQLite: ``+rowid`` keeps the FTS index driving the query (the filter is checked per match).
+        rowid = f"+{TABLE}.rowid" if connection.vendor == "sqlite" else f"{TABLE}.rowid"
         sql = (
-            f"SELECT {TABLE}.rowid, -bm25({TABLE}, {weights}) * {boost} * {phrase} AS score, {full} AS full "  # noqa: S608
-            f"FROM {TABLE} WHERE {TABLE} MATCH %s AND +{TABLE}.rowid IN ({filtered_sql}) "
-            f"ORDER BY full DESC, score DESC, {TABLE}.rowid DESC LIMIT %s OFFSET %s"
+            f"SELECT {TABLE}.rowid, {score} * {boost} * {phrase} AS score, {full} AS is_full "  # noqa: S608
+            f"FROM {TABLE} WHERE {d.cond()} AND {rowid} IN ({filtered_sql}) "
+            f"ORDER BY is_full DESC, score DESC, {TABLE}.rowid DESC LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*select_params, expr, *filtered_params, limit, offset])
+            cursor.execute(sql, [*params, text.match, *filtered_params, limit, offset])
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
-    @staticmethod
-    def _sorted(qs: QuerySet[Listing], query: SearchQuery, tokens: Sequence[str]) -> QuerySet[Listing]:
+    def _sorted(self, qs: QuerySet[Listing], query: SearchQuery, text: _Text | None) -> QuerySet[Listing]:
         order: list = []
-        if len(tokens) > 1:
+        if text is not None and len(text.tokens) > 1:
             qs = qs.annotate(
                 _full=Case(
-                    When(id__in=_fts_ids(match_all(tokens)), then=Value(1)),
+                    When(id__in=self._ids_sql(text.full), then=Value(1)),
                     default=Value(0),
                     output_field=IntegerField(),
                 )
@@ -321,23 +507,24 @@ class DatabaseBackend:
         return qs.order_by(*order)
 
     def search(self, query: SearchQuery) -> SearchResult:
-        self._require_sqlite()
+        self.d  # noqa: B018 - refuse unsupported databases before anything else
         query = query.normalized()
         tokens = query_tokens(query.q)
         if query.q and not tokens:  # only punctuation: nothing can match
             return SearchResult(total=0, backend=self.name)
-        qs = self._matching(self._filtered(query), tokens)
+        text = self._text(tokens)
+        qs = self._matching(self._filtered(query), text)
         total = qs.count()
         if total and query.offset < total:
-            if tokens and query.sort == "relevance":
-                page = self._ranked_page(self._filtered(query), tokens, query.page_size, query.offset)
+            if text is not None and query.sort == "relevance":
+                page = self._ranked_page(self._filtered(query), text, query.page_size, query.offset)
             else:
-                ids = self._sorted(qs, query, tokens).values_list("id", flat=True)
+                ids = self._sorted(qs, query, text).values_list("id", flat=True)
                 page = [(i, 0.0) for i in ids[query.offset : query.offset + query.page_size]]
         else:
             page = []
         hits = self._hits(page, tokens, query.language)
-        facets = self._facets(query, tokens) if query.facets else {}
+        facets = self._facets(query, text) if query.facets else {}
         return SearchResult(total=total, hits=hits, facets=facets, backend=self.name)
 
     @staticmethod
@@ -353,12 +540,12 @@ class DatabaseBackend:
         ]
 
     # --- facets -------------------------------------------------------------------------------------
-    def _facets(self, query: SearchQuery, tokens: Sequence[str]) -> dict[str, list[FacetValue]]:
+    def _facets(self, query: SearchQuery, text: _Text | None) -> dict[str, list[FacetValue]]:
         """One aggregate query per facet over the matching listings, minus the facet's own filter."""
         lang = query.language
         out: dict[str, list[FacetValue]] = {}
         for name in FACETS:
-            base = self._matching(self._filtered(query, skip=name), tokens).order_by()
+            base = self._matching(self._filtered(query, skip=name), text).order_by()
             if name == "field":
                 rows = (
                     base.annotate(_top=Coalesce("field__parent__code", "field__code"))
@@ -403,6 +590,8 @@ class DatabaseBackend:
                     .annotate(n=Count("id"))
                     .values_list("organization__ref", "n")
                 )
+            elif name == "origin":
+                rows = base.values("origin").annotate(n=Count("id")).values_list("origin", "n")
             else:  # price_band
                 conditions = {
                     band.code: Count(
@@ -419,22 +608,26 @@ class DatabaseBackend:
     def suggest(self, prefix: str, kind: str | None = None, limit: int = 8, language: str = "vi"):
         """Titles of published listings whose title has the typed words, the last one as a prefix:
         [(listing_id, title)], best first."""
-        self._require_sqlite()
+        d = self.d
         tokens = query_tokens(prefix)
         if not tokens or len(tokens[-1]) < 2:
             return []
-        parts = [_quote(t) for t in tokens[:-1]] + [f"{_quote(tokens[-1])}*"]
-        expr = "{title} : (" + " AND ".join(parts) + ")"
         qs = self._published()
         if kind:
             qs = qs.filter(kind=kind)
-        filtered_sql, filtered_params = qs.values("id").query.sql_with_params()
+        filtered_sql, filtered_params = qs.values("id").order_by().query.sql_with_params()
+        expr = d.title_prefix(tokens)
+        plus = "+" if connection.vendor == "sqlite" else ""
+        if connection.vendor == "sqlite":
+            order, order_params = f"bm25({TABLE})", []
+        else:
+            order, order_params = f"ts_rank({TABLE}.title_doc, to_tsquery('simple', %s)) DESC", [expr]
         sql = (
-            f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s AND +rowid IN ({filtered_sql}) "  # noqa: S608
-            f"ORDER BY bm25({TABLE}) LIMIT %s"
+            f"SELECT rowid FROM {TABLE} WHERE {d.title_cond()} AND {plus}rowid IN ({filtered_sql}) "  # noqa: S608
+            f"ORDER BY {order}, rowid DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [expr, *filtered_params, max(1, min(int(limit), 20))])
+            cursor.execute(sql, [expr, *filtered_params, *order_params, max(1, min(int(limit), 20))])
             ids = [int(r[0]) for r in cursor.fetchall()]
         titles = Listing.objects.in_bulk(ids)
         return [(i, titles[i].t("title", language)) for i in ids if i in titles]

@@ -152,6 +152,7 @@ class ListingDocument(Document):
     transaction_types = Keyword(multi=True)
     province = Keyword()
     organization = Keyword()  # the organisation's ref; absent for anonymous requests
+    origin = Keyword()  # the exchange the listing comes from (ours or a peer's code)
     # A price range for filters: only a minimum means "from" it (up to anything), only a maximum
     # "up to" it (from 0); absent when the listing has no price. Sorting uses the given bounds.
     price_lo = Long()
@@ -219,6 +220,7 @@ def listing_source(listing: Listing) -> dict[str, Any]:
         "transaction_types": list(listing.transaction_types or []),
         "province": province.code if province else None,
         "organization": None if listing.anonymous else org.ref,
+        "origin": listing.origin,
         "price_lo": price_lo,
         "price_hi": price_hi,
         "price_sort_min": listing.price_min if listing.price_min is not None else listing.price_max,
@@ -342,6 +344,8 @@ def _filters(query: SearchQuery, skip: str | None = None) -> list[Q]:
         out.append(Q("term", province=query.province))
     if query.organization and skip != "organization":
         out.append(Q("term", organization=query.organization))
+    if query.origin and skip != "origin":
+        out.append(Q("term", origin=query.origin))
     if (query.price_min is not None or query.price_max is not None) and skip != "price_band":
         out.append(Q("exists", field="price_lo"))
         if query.price_min is not None:
@@ -360,6 +364,7 @@ FACET_FIELDS = {
     "province": "province",
     "organization": "organization",
     "price_band": "price_bands",
+    "origin": "origin",
 }
 assert set(FACET_FIELDS) == set(FACETS)
 

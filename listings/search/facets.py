@@ -43,6 +43,8 @@ def _labels(name: str, values: list[str], language: str) -> dict[str, str]:
 
         rows = Organization.objects.filter(ref__in=values).values_list("ref", "name", "name_en")
         return {ref: (name_en if en and name_en else vi) for ref, vi, name_en in rows}
+    if name == "origin":
+        return origin_labels(values, language)
     if name == "trl":
         return {v: f"TRL {v}" for v in values}
     if name == "ip_type":
@@ -60,6 +62,23 @@ def _labels(name: str, values: list[str], language: str) -> dict[str, str]:
             if v in PRICE_BANDS_BY_CODE
         }
     return {}
+
+
+def origin_labels(values: list[str], language: str = "vi") -> dict[str, str]:
+    """Exchange names by origin code: ours from the settings, peers' from the regional network."""
+    from django.apps import apps
+    from django.conf import settings
+
+    labels: dict[str, str] = {}
+    if apps.is_installed("regional_network"):
+        from regional_network.selectors import origin_names
+
+        labels.update(origin_names(values, language))
+    own = getattr(settings, "EXCHANGE_ORIGIN", "hcmc")
+    if own in values:
+        with translation.override(language):
+            labels[own] = str(translation.gettext("Sàn giao dịch công nghệ TP.HCM"))
+    return labels
 
 
 def _natural_key(name: str, value: str):

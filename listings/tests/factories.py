@@ -48,7 +48,7 @@ class ListingFactory(factory.django.DjangoModelFactory):
         if create and extracted is not False and self.state == ListingState.PUBLISHED:
             from django.db import connection
 
-            if connection.vendor == "sqlite":
+            if connection.vendor in ("sqlite", "postgresql"):
                 from listings.search.database import DatabaseBackend
 
                 DatabaseBackend().index([self.pk])

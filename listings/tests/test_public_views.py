@@ -527,6 +527,28 @@ def test_facet_box_counts_and_links_add_the_filter(client, people, water_catalog
     assert "Quick filters" in english and "Most relevant" in english
 
 
+def test_federated_listings_are_labelled_and_filterable_by_exchange(client, people):
+    from regional_network.models import Peer
+
+    Peer.objects.create(name="Sàn giao dịch công nghệ Đồng Nai", origin="dongnai", base_url="http://dn.test")
+    ours = ListingFactory(published=True, title_vi="Máy ép viên nén mùn cưa")
+    theirs = ListingFactory(published=True, title_vi="Máy ép viên nén vỏ trấu", origin="dongnai", ref="dn-7")
+    response = client.get(url("technology_list", "vi"), {"q": "vien nen"})
+    groups = {g["name"]: g for g in response.context["facets"]}
+    origins = {v["label"]: v for v in groups["origin"]["values"]}
+    assert {k: v["count"] for k, v in origins.items()} == {
+        "Sàn giao dịch công nghệ TP.HCM": 1,
+        "Sàn giao dịch công nghệ Đồng Nai": 1,
+    }
+    narrowed = client.get(url("technology_list", "vi") + origins["Sàn giao dịch công nghệ Đồng Nai"]["url"])
+    assert [item.pk for item in narrowed.context["listings"]] == [theirs.pk]
+    # the plain list (no search term) filters by origin too, and the form offers the exchanges
+    plain = client.get(url("technology_list", "vi"), {"origin": "dongnai"})
+    assert [item.pk for item in plain.context["listings"]] == [theirs.pk]
+    assert "Sàn giao dịch công nghệ Đồng Nai</option>" in plain.content.decode()
+    assert ours.pk in [i.pk for i in client.get(url("technology_list", "vi")).context["listings"]]
+
+
 def test_request_list_search_has_no_price_facet(client, people):
     RequestListingFactory(published=True, title_vi="Cần màng lọc nước", keywords=["lọc"])
     RequestListingFactory(published=True, title_vi="Cần phần mềm kho", keywords=["kho"])

@@ -23,7 +23,7 @@ from exchange.core.tasks import enqueue_on_commit
 
 from .worker_tasks import ACTION, flaky_task
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TIMEOUT = 30
 

@@ -96,3 +96,14 @@ def test_schema_documents_the_deal_endpoints(settings):
         "/api/v1/deals/{id}/accept-nda/",
     ):
         assert expected in paths
+
+
+def test_too_many_messages_answer_429_with_retry_after(p, flow, settings):
+    settings.RATE_LIMITS = {"deal_message": "2/600"}
+    deal = flow.negotiating()
+    url = f"/api/v1/deals/{deal.pk}/messages/"
+    codes = [api(p.buyer).post(url, {"body": f"m{n}"}, format="json").status_code for n in range(3)]
+    assert codes == [201, 201, 429]
+    response = api(p.buyer).post(url, {"body": "again"}, format="json")
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 600
+    assert deal.messages.filter(body="again").count() == 0

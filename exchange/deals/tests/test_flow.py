@@ -144,3 +144,39 @@ def test_cancel_and_decline(p, flow):
     deal2 = flow.inquiry()  # a declined deal does not block a new inquiry
     services.deal_cancel(actor=p.buyer, deal=deal2, reason="Không còn nhu cầu")
     assert deal2.state == DealState.CANCELLED
+
+
+def test_a_federated_listing_has_no_local_deal(p):
+    """Another exchange's listing belongs to its origin: the inquiry travels there (regional_network)."""
+    from exchange.core.statemachine import WrongState
+
+    p.listing.origin = "dongnai"
+    p.listing.save(update_fields=["origin"])
+    with pytest.raises(WrongState):
+        services.deal_create_inquiry(actor=p.buyer, listing=p.listing, organization=p.buyer_org, message="?")
+    assert not p.listing.deals.exists()
+
+
+def test_messages_and_inquiries_are_rate_limited(p, nda, settings):
+    from exchange.core.ratelimit import RateLimited
+
+    settings.RATE_LIMITS = {"deal_message": "3/600", "deal_inquiry": "1/3600"}
+    deal = services.deal_create_inquiry(
+        actor=p.buyer, listing=p.listing, organization=p.buyer_org, message="Hi"
+    )
+    services.deal_accept(actor=p.researcher, deal=deal, nda_template=nda)
+    services.deal_accept_nda(actor=p.buyer, deal=deal, text_sha256=nda.sha256, ip="203.0.113.9")
+    for n in range(3):
+        services.deal_send_message(actor=p.buyer, deal=deal, body=f"tin {n}")
+    with pytest.raises(RateLimited) as refused:
+        services.deal_send_message(actor=p.buyer, deal=deal, body="one too many")
+    assert 0 < refused.value.retry_after <= 600
+    assert deal.messages.filter(body="one too many").count() == 0
+    services.deal_send_message(actor=p.researcher, deal=deal, body="the other side still may")
+    other = type(p.listing).objects.exclude(pk=p.listing.pk).filter(state="published").first()
+    if other is None:
+        from listings.tests.factories import ListingFactory
+
+        other = ListingFactory(published=True, organization=p.seller_org)
+    with pytest.raises(RateLimited):
+        services.deal_create_inquiry(actor=p.buyer, listing=other, organization=p.buyer_org, message="again")

@@ -19,12 +19,7 @@ def _prepare(name, request):
     """Per-backend setup before a test: a clean, empty index."""
     backend = get_backend(name)
     if name == "database":
-        from django.db import connection
-
-        from listings.search.database import TABLE
-
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        backend.clear()
     return backend
 
 

@@ -276,6 +276,46 @@ def test_facet_labels_in_english(backend, catalogue):
     assert {fv.value: fv.label for fv in result.facets["price_band"]}["gt5b"].startswith("Over")
 
 
+def test_origin_facet_and_filter(backend, corpus, settings):
+    """Federated listings (another exchange's origin) are searchable beside ours, labelled and
+    filterable by the exchange they come from."""
+    ours = corpus.add(title_vi="Máy ép viên nén mùn cưa")
+    theirs = corpus.add(title_vi="Máy ép viên nén vỏ trấu", origin="dongnai", ref="dn-1")
+    corpus.sync()
+    result = backend.search(SearchQuery(q="vien nen", facets=True))
+    assert set(ids(result)) == {ours.pk, theirs.pk}
+    assert facet(result, "origin") == {settings.EXCHANGE_ORIGIN: 1, "dongnai": 1}
+    labels = {fv.value: fv.label for fv in result.facets["origin"]}
+    assert labels == {settings.EXCHANGE_ORIGIN: "Sàn giao dịch công nghệ TP.HCM", "dongnai": "dongnai"}
+    from regional_network.models import Peer
+
+    Peer.objects.create(name="Sàn giao dịch công nghệ Đồng Nai", origin="dongnai", base_url="http://dn.test")
+    result = backend.search(SearchQuery(q="vien nen", facets=True))
+    assert {fv.value: fv.label for fv in result.facets["origin"]}[
+        "dongnai"
+    ] == "Sàn giao dịch công nghệ Đồng Nai"
+    result = backend.search(SearchQuery(q="vien nen", origin="dongnai", facets=True))
+    assert ids(result) == [theirs.pk]
+    assert facet(result, "origin") == {settings.EXCHANGE_ORIGIN: 1, "dongnai": 1}  # own selection ignored
+
+
+def test_short_misspellings(backend, corpus):
+    """The richer tier (Elasticsearch, and the database backend on PostgreSQL) forgives a typo in a word
+    of five letters or more; short Vietnamese syllables stay exact ('nuoc' never finds 'nuôi'). The
+    embedded SQLite tier is exact after folding: it finds nothing for a misspelt word."""
+    from django.db import connection
+
+    hit = corpus.add(title_vi="Xử lý nước thải dệt nhuộm", title_en="Textile dyeing wastewater treatment")
+    corpus.add(title_vi="Nuôi tôm công nghệ cao")
+    corpus.sync()
+    assert ids(backend.search(SearchQuery(q="nuoc"))) == [hit.pk]
+    exact_only = backend.name == "database" and connection.vendor == "sqlite"
+    expected = [] if exact_only else [hit.pk]
+    assert ids(backend.search(SearchQuery(q="wastewatr"))) == expected
+    assert ids(backend.search(SearchQuery(q="wastewatr treatmnet"))) == expected
+    assert ids(backend.search(SearchQuery(q="textle"))) == expected
+
+
 # --- sorting and paging ------------------------------------------------------------------------------
 def test_sorting(backend, corpus):
     now = timezone.now()

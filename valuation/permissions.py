@@ -1,0 +1,48 @@
+"""Who may do what with a valuation. Views, the API and services ask these functions.
+
+A valuation is private to its owner; the appraiser staff assigned to it works in it too; exchange staff
+may read every valuation (to assign appraisers and answer support requests) but not change it. Anyone
+else gets 404 — whether a valuation exists is nobody else's business.
+"""
+
+from __future__ import annotations
+
+from exchange.accounts import permissions as perms
+from exchange.accounts.models import PlatformRole
+
+
+def is_appraiser(user) -> bool:
+    """A holder of the platform role "appraiser" (licensed valuers the exchange works with)."""
+    return perms.is_authenticated(user) and user.has_role(PlatformRole.APPRAISER)
+
+
+def is_assigned_appraiser(user, valuation) -> bool:
+    return is_appraiser(user) and valuation.appraiser_id == user.pk
+
+
+def can_view(user, valuation) -> bool:
+    if not perms.is_authenticated(user):
+        return False
+    return valuation.owner_id == user.pk or is_assigned_appraiser(user, valuation) or perms.is_staff(user)
+
+
+def can_edit(user, valuation) -> bool:
+    return perms.is_authenticated(user) and (
+        valuation.owner_id == user.pk or is_assigned_appraiser(user, valuation)
+    )
+
+
+def can_delete(user, valuation) -> bool:
+    return perms.is_authenticated(user) and valuation.owner_id == user.pk
+
+
+def can_publish(user, valuation) -> bool:
+    return is_assigned_appraiser(user, valuation)
+
+
+def can_assign_appraiser(user) -> bool:
+    return perms.is_staff(user)
+
+
+def can_enter_comparables(user) -> bool:
+    return is_appraiser(user) or perms.is_staff(user)
