@@ -215,6 +215,13 @@ def _seed_workflow(admin: User) -> None:
         )
 
 
+def _seed_pages() -> str:
+    """Editorial content of the public site (cms/demo_pages.py)."""
+    from .demo_pages import seed_pages
+
+    return seed_pages()
+
+
 def seed(*, password: str) -> list[str]:
     summary = _seed_accounts(password)
     n_orgs = _seed_organizations()
@@ -228,5 +235,6 @@ def seed(*, password: str) -> list[str]:
     _seed_workflow(admin)
     summary.append(f"{n_orgs} demo organisations, {n_experts} expert profiles")
     summary.append(_seed_valuation())
+    summary.append(_seed_pages())
     summary.extend(counts)
     return summary

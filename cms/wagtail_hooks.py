@@ -1,10 +1,18 @@
 """A chooser for published listings, used by the home page's "featured technologies" panel."""
 
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.chooser import ChooserViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from listings.lifecycle import ListingState
+
+from .models import EventRegistration, forget_navigation
 
 
 class PublishedListingChooserViewSet(ChooserViewSet):
@@ -45,3 +53,66 @@ def _use_chooser_on_home_page() -> None:
 
 
 _use_chooser_on_home_page()
+
+
+# --- Statistics dashboard and yearly report (staff only) ----------------------------------------------
+@hooks.register("register_admin_urls")
+def register_statistics_urls():
+    from django.urls import path
+
+    from . import views
+
+    return [
+        path("statistics/", views.statistics_dashboard, name="cms_statistics"),
+        path("statistics/report.<str:fmt>", views.statistics_report, name="cms_statistics_report"),
+    ]
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        from exchange.accounts.permissions import is_staff
+
+        return is_staff(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_statistics_menu_item():
+    return StaffMenuItem(_("Thống kê"), reverse_lazy("cms_statistics"), icon_name="order", order=250)
+
+
+# --- Event registrations: a read-only list for staff ---------------------------------------------------
+class _ReadOnlyPolicy(ModelPermissionPolicy):
+    """Registrations change only through cms.services (capacity, waiting list, audit)."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+class EventRegistrationViewSet(SnippetViewSet):
+    model = EventRegistration
+    icon = "group"
+    menu_label = _("Đăng ký sự kiện")
+    list_display = ["name", "email", "organization_name", "event", "status", "created_at"]
+    list_filter = ["status", "event"]
+    search_fields = ["name", "email", "organization_name"]
+    add_to_admin_menu = False
+    inspect_view_enabled = True
+
+
+register_permission_policy(EventRegistration, _ReadOnlyPolicy(EventRegistration))
+
+register_snippet(EventRegistrationViewSet)
+
+
+# --- Navigation cache follows page changes ------------------------------------------------------------
+@hooks.register("after_publish_page")
+@hooks.register("after_unpublish_page")
+@hooks.register("after_move_page")
+@hooks.register("after_delete_page")
+def _forget_navigation(request, page, *args, **kwargs):
+    forget_navigation()

@@ -10,6 +10,7 @@ from exchange import health
 from exchange.payments import views as payments_views
 
 urlpatterns = [
+    path("", include("cms.urls")),  # robots.txt, sitemap.xml, i18n/setlang/ that keeps the page
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
