@@ -38,7 +38,7 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --once
 	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'kill 0' INT TERM EXIT; export STRIPE_API_BASE=$${STRIPE_API_BASE:-http://localhost:$(STRIPE_PORT)}; \
 	$(VENV)/bin/localstripe --port $(STRIPE_PORT) >var/localstripe.log 2>&1 & \
 	$(MANAGE) payments_dev_stripe --site-url http://$(HOST):$(PORT) & \
 	$(MANAGE) run_huey --quiet & \
