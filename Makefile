@@ -85,7 +85,7 @@ audit: install
 
 # Extract UI strings into locale/en (needs GNU gettext); translate, then `make run` compiles them.
 messages: install-test
-	$(MANAGE) makemessages -l en --no-obsolete --ignore=.venv --ignore=var --add-location=file
+	$(MANAGE) makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=build --ignore="*/tests/*" --add-location=file
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -111,6 +111,14 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
             actor=actor, revision=revision, reason=reason
         ),
     }
+    #: What the moderator is told after each action succeeded.
+    done_messages = {
+        "publish": _("Đã đăng tin."),
+        "send_back": _("Đã trả lại tin cho người đăng kèm lý do."),
+        "unpublish": _("Đã gỡ tin khỏi sàn."),
+        "revision_approve": _("Đã duyệt bản sửa; tin đang đăng đã được cập nhật."),
+        "revision_reject": _("Đã từ chối bản sửa; tin đang đăng giữ nguyên."),
+    }
 
     def dispatch(self, request, *args, **kwargs):
         if not is_moderator(request.user):
@@ -171,7 +179,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
             text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             messages.error(request, text or _("Không thực hiện được thao tác."))
             return redirect(request.path)
-        messages.success(request, _("Đã thực hiện: %(action)s") % {"action": action})
+        messages.success(request, self.done_messages[action])
         return redirect(reverse("listing-moderation:index"))
 
 

@@ -60,6 +60,10 @@ def test_moderator_publishes_from_review(client, people, awaiting):
     assert awaiting.state == ListingState.PUBLISHED
     assert AuditLog.objects.filter(action="listing.publish", target_id=str(awaiting.pk)).exists()
     assert Notification.objects.filter(recipient=people.owner).exists()
+    from django.contrib.messages import get_messages
+
+    # the moderator is told what happened in words, not with the action's code
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Đã đăng tin."]
 
 
 def test_send_back_needs_a_reason_and_shows_the_error(client, people, awaiting):
