@@ -49,5 +49,5 @@ def filter_matching(qs, q: str, fallback):
     if connection.vendor not in ("sqlite", "postgresql"):
         return fallback(qs, q)
     backend = DatabaseBackend()
-    text = backend._text(tokens)
-    return qs.filter(id__in=backend._ids_sql(text.full))
+    text = backend.text_query(tokens)
+    return qs.filter(id__in=backend.ids_subquery(text.full))

@@ -296,10 +296,11 @@ class DatabaseBackend:
     def _published() -> QuerySet[Listing]:
         return Listing.objects.filter(state=ListingState.PUBLISHED)
 
-    def _ids_sql(self, expr: str) -> RawSQL:
+    def ids_subquery(self, expr: str) -> RawSQL:
         return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {self.d.cond()}", [expr])  # noqa: S611, S608
 
-    def _text(self, tokens: Sequence[str]) -> _Text | None:
+    def text_query(self, tokens: Sequence[str]) -> _Text | None:
+        """The match expressions of a query's tokens (None without tokens), typo alternatives included."""
         if not tokens:
             return None
         d = self.d
@@ -446,7 +447,7 @@ class DatabaseBackend:
         return qs
 
     def _matching(self, qs: QuerySet[Listing], text: _Text | None) -> QuerySet[Listing]:
-        return qs if text is None else qs.filter(id__in=self._ids_sql(text.match))
+        return qs if text is None else qs.filter(id__in=self.ids_subquery(text.match))
 
     def _ranked_page(self, qs: QuerySet[Listing], text: _Text, limit: int, offset: int):
         """(id, score) of one page by relevance: full matches first, then partial ones."""
@@ -481,7 +482,7 @@ class DatabaseBackend:
         if text is not None and len(text.tokens) > 1:
             qs = qs.annotate(
                 _full=Case(
-                    When(id__in=self._ids_sql(text.full), then=Value(1)),
+                    When(id__in=self.ids_subquery(text.full), then=Value(1)),
                     default=Value(0),
                     output_field=IntegerField(),
                 )
@@ -512,7 +513,7 @@ class DatabaseBackend:
         tokens = query_tokens(query.q)
         if query.q and not tokens:  # only punctuation: nothing can match
             return SearchResult(total=0, backend=self.name)
-        text = self._text(tokens)
+        text = self.text_query(tokens)
         qs = self._matching(self._filtered(query), text)
         total = qs.count()
         if total and query.offset < total:

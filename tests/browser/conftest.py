@@ -33,10 +33,6 @@ SCREENSHOTS = Path(
 )
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives a real Chromium through playwright")
-
-
 def _missing(reason: str):
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"browser journeys cannot run in CI: {reason}", pytrace=False)
