@@ -8,12 +8,31 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+
+from exchange.core.security import csp_hash
 
 from . import charts, texts
 from .engine import CATEGORIES
 from .models import Method
+
+# The report is one self-contained document (it is hashed and sealed), so its CSS stays inline; the
+# Content Security Policy allows exactly this text by its hash (REPORT_CSP), not every inline style.
+# Changing it changes the hash of reports published later, never of those already stored.
+REPORT_CSS = mark_safe(  # noqa: S308 - a constant of ours, no user data
+    '\nbody{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60rem;margin:1.5rem auto;'
+    "padding:0 1rem;color:#1f2933;font-size:14px}"
+    "\ntable{border-collapse:collapse;margin:.5rem 0;width:100%}"
+    "th,td{border:1px solid #d9e2ec;padding:.25rem .4rem;text-align:left}"
+    "\ntd.num{text-align:right;white-space:nowrap}"
+    ".disclaimer{border:2px solid #cc4125;padding:.6rem}svg{max-width:100%;height:auto}"
+    "\n.facts{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem}"
+    ".facts dt{font-weight:bold}\n@media print{a{color:inherit;text-decoration:none}"
+    "details{display:none}}\n"
+)
+REPORT_CSP = {"style-src": ["'self'", csp_hash(REPORT_CSS)]}
 
 
 def money(value: int | None) -> str:
@@ -214,6 +233,7 @@ def render_report_html(*, valuation, version, language: str = "vi", appraiser: d
                 "version": version,
                 "language": language,
                 "appraiser": appraiser,
+                "report_css": REPORT_CSS,
                 "listing_title": (
                     valuation.listing.title_en
                     if language == "en" and valuation.listing.title_en

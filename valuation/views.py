@@ -6,6 +6,7 @@ not take on one they see answers 403.
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -28,7 +29,7 @@ from . import selectors, services
 from .forms import ComparableForm, InputsForm, PublishForm, ShareForm, ValuationCreateForm, VersionNoteForm
 from .models import ValuationReport
 from .pdf import PdfUnavailable, valuation_pdf
-from .report import render_report_html, report_context
+from .report import REPORT_CSP, render_report_html, report_context
 
 PER_PAGE = 20
 
@@ -179,6 +180,7 @@ def _version_for(request, valuation):
 
 
 @login_required
+@csp_update(REPORT_CSP)
 def report_html(request, pk: int):
     valuation = _valuation_or_404(request, pk)
     version = _version_for(request, valuation)
@@ -199,6 +201,7 @@ def report_pdf(request, pk: int):
 
 
 @login_required
+@csp_update(REPORT_CSP)
 def published_report(request, pk: int, fmt: str = "html"):
     report = get_object_or_404(ValuationReport.objects.select_related("valuation", "version"), pk=pk)
     if not vperms.can_view(request.user, report.valuation):

@@ -8,6 +8,7 @@ Read at call time (not import time) so tests can override settings.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -99,6 +100,25 @@ def stripe_js_url() -> str:
     """Stripe.js: the real one, or localstripe's fake at ``<base>/js.stripe.com/v3/``."""
     base = stripe_api_base()
     return f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
+
+
+def stripe_csp_sources() -> dict[str, list[str]]:
+    """What the card page adds to the Content Security Policy: Stripe.js, its frames and its API calls.
+
+    Real Stripe needs js.stripe.com (script and frames), hooks.stripe.com (3-D Secure frames) and
+    api.stripe.com (fetch); localstripe serves its fake Stripe.js and API from one origin.
+    """
+    base = stripe_api_base()
+    if base:
+        parts = urlsplit(base)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return {"script-src": [origin], "frame-src": [origin], "connect-src": [origin]}
+    return {
+        "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+        "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+        "connect-src": ["https://api.stripe.com"],
+        "img-src": ["https://*.stripe.com"],
+    }
 
 
 def stripe_max_amount(currency: str) -> int | None:

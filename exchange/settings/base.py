@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "exchange.core.security.ContentSecurityPolicyMiddleware",
+    "exchange.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -283,7 +285,9 @@ LISTING_EXPIRY_REMINDER_DAYS = [int(d) for d in env_list("LISTING_EXPIRY_REMINDE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every record passes the redaction filter (emails, tokens, passwords, Authorization headers).
+    "filters": {"redact": {"()": "exchange.core.security.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -291,6 +295,58 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# --- Security headers (exchange/core/security.py) --------------------------------------------------
+# Our pages run only our own static JavaScript and CSS: no inline scripts, styles or event handlers
+# (JSON-LD data blocks are not scripts). A view adds what it needs with django-csp's csp_update (the card
+# page adds Stripe.js, the valuation report its inline CSS by hash).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Wagtail's and Django's admins (and the browsable API / Swagger UI) still use inline scripts and styles,
+# and Wagtail's live preview frames the site: the laxer directives apply under these prefixes only.
+_ADMIN_CSP = {
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "frame-src": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+CONTENT_SECURITY_POLICY_SCOPES = {
+    "/admin/": _ADMIN_CSP,
+    "/django-admin/": _ADMIN_CSP,
+    "/api/": {"script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"]},
+}
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views relax it to SAMEORIGIN themselves
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": ["self", "https://js.stripe.com"],
+    "usb": [],
+}
+# Wagtail admin: no Gravatar requests (they would send a hash of each editor's email abroad) and no
+# update check against an outside server.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Contracts signed with a digital certificate (exchange/deals/certsign.py): trusted roots as PEM/DER paths
 # or PEM strings (e.g. the NEAC root bundle); until set, certificate uploads are refused as "not configured".

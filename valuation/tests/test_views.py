@@ -171,6 +171,21 @@ def test_report_html_and_pdf(client, p):
     assert c.get(url("report", p.valuation.pk) + "?version=7").status_code == 404
 
 
+def test_report_inline_css_is_allowed_by_its_hash_only(client, p):
+    """The report keeps its CSS inline (one sealed document); CSP allows exactly that text by hash."""
+    import re
+
+    from exchange.core.security import csp_hash
+
+    services.valuation_save_version(actor=p.owner, valuation=p.valuation)
+    r = client_for(client, p.owner).get(url("report", p.valuation.pk))
+    css = re.search(r"<style>(.*?)</style>", r.content.decode(), re.S).group(1)
+    policy = r["Content-Security-Policy"]
+    style_src = next(part for part in policy.split("; ") if part.startswith("style-src "))
+    assert csp_hash(css) in style_src.split()
+    assert "'unsafe-inline'" not in style_src
+
+
 def test_report_needs_a_saved_version(client, p):
     assert client_for(client, p.owner).get(url("report", p.valuation.pk)).status_code == 404
 
