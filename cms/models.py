@@ -475,6 +475,11 @@ class EventRegistration(models.Model):
     created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
     promoted_at = models.DateTimeField(_("được xếp chỗ lúc"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("hủy lúc"), null=True, blank=True)
+    #: The language of the page the person registered on; a guest (no account) is emailed in it.
+    language = models.CharField(_("ngôn ngữ"), max_length=8, choices=settings.LANGUAGES, default="vi")
+    #: The status last emailed to a guest ("" before the first email): a second run of the email task
+    #: sees it already sent, and a promotion from the waiting list is told apart from a first booking.
+    emailed_status = models.CharField(max_length=20, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

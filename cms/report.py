@@ -114,19 +114,10 @@ def report_xlsx(period: Period) -> bytes:
     return buf.getvalue()
 
 
-def _pdf_fonts(pdf) -> None:
-    from exchange.deals.pdf import _font_dir
-
-    font_dir = _font_dir()
-    pdf.add_font("DejaVu", "", str(font_dir / "DejaVuSans.ttf"))
-    bold = font_dir / "DejaVuSans-Bold.ttf"
-    pdf.add_font("DejaVu", "B", str(bold if bold.exists() else font_dir / "DejaVuSans.ttf"))
-
-
 def report_pdf(period: Period) -> bytes:
     from fpdf import FPDF
 
-    from exchange.deals.pdf import PdfUnavailable, pdf_available
+    from exchange.deals.pdf import PdfUnavailable, add_unicode_fonts, pdf_available
 
     if not pdf_available():
         raise PdfUnavailable("fpdf2 and DejaVuSans.ttf are needed for the PDF report")
@@ -135,7 +126,7 @@ def report_pdf(period: Period) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=16)
-    _pdf_fonts(pdf)
+    add_unicode_fonts(pdf, styles=("B",))
     pdf.set_title(title)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 
@@ -28,7 +29,9 @@ def event_register(request, event):
     form = EventRegistrationForm(request.POST, user=request.user)
     if form.is_valid():
         try:
-            registration = services.event_register(event=event, user=request.user, **form.cleaned_data)
+            registration = services.event_register(
+                event=event, user=request.user, language=translation.get_language(), **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -203,7 +203,8 @@ class ListingModerationViewSet(NoFormsViewSetMixin, ModelViewSet):
         Column("organization", label=_("Tổ chức")),
         Column("kind", label=_("Loại"), accessor="get_kind_display"),
         Column("state", label=_("Trạng thái"), accessor="get_state_display", sort_key="state"),
-        Column("has_pending_revision", label=_("Bản sửa chờ duyệt")),
+        # A tick or a cross, not the words "True"/"False" in the middle of a Vietnamese table.
+        BooleanColumn("has_pending_revision", label=_("Bản sửa chờ duyệt")),
         DateColumn("submitted_at", label=_("Gửi duyệt"), sort_key="submitted_at"),
     ]
     ordering = ["submitted_at", "id"]

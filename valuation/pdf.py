@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from exchange.deals.pdf import PdfUnavailable, _font_dir, pdf_available
+from exchange.deals.pdf import PdfUnavailable, add_unicode_fonts, pdf_available
 
 from .charts import short_money
 from .report import SHORT_LABELS, money, report_context
@@ -20,14 +20,10 @@ __all__ = ["PdfUnavailable", "valuation_pdf"]
 def _pdf():
     from fpdf import FPDF
 
-    font_dir = _font_dir()
     pdf = FPDF(format="A4")
     pdf.set_margins(16, 14, 16)
     pdf.set_auto_page_break(True, margin=14)
-    pdf.add_font("DejaVu", "", str(font_dir / "DejaVuSans.ttf"))
-    for style, name in (("B", "DejaVuSans-Bold.ttf"), ("I", "DejaVuSans-Oblique.ttf")):
-        path = font_dir / name
-        pdf.add_font("DejaVu", style, str(path if path.exists() else font_dir / "DejaVuSans.ttf"))
+    add_unicode_fonts(pdf, styles=("B", "I"))
     return pdf
 
 

@@ -19,8 +19,34 @@ class PdfUnavailable(RuntimeError):
     """fpdf2 or a Unicode font is missing; the HTML download still works."""
 
 
-def _font_dir() -> Path:
+#: The family name every PDF of the exchange uses once ``add_unicode_fonts`` has registered it.
+FONT_FAMILY = "DejaVu"
+_FONT_FILES = {
+    "": "DejaVuSans.ttf",
+    "B": "DejaVuSans-Bold.ttf",
+    "I": "DejaVuSans-Oblique.ttf",
+    "BI": "DejaVuSans-BoldOblique.ttf",
+}
+
+
+def font_dir() -> Path:
+    """The folder of the DejaVu fonts (settings.DEALS_PDF_FONT_DIR, else Debian's)."""
     return Path(getattr(settings, "DEALS_PDF_FONT_DIR", DEFAULT_FONT_DIR))
+
+
+def add_unicode_fonts(pdf, styles: str | tuple[str, ...] = ("B", "I", "BI")) -> str:
+    """Register the DejaVu family (regular plus ``styles``) on an ``FPDF`` and return its name.
+
+    fpdf2's core fonts are Latin-1 only, so every PDF of the exchange (contracts, valuation reports,
+    the yearly report) needs a Unicode TTF for Vietnamese. A style whose file is missing (some
+    installs ship only the regular face) falls back to the regular face instead of failing."""
+    folder = font_dir()
+    regular = folder / _FONT_FILES[""]
+    pdf.add_font(FONT_FAMILY, "", str(regular))
+    for style in styles:
+        path = folder / _FONT_FILES[style]
+        pdf.add_font(FONT_FAMILY, style, str(path if path.exists() else regular))
+    return FONT_FAMILY
 
 
 def pdf_available() -> bool:
@@ -28,7 +54,7 @@ def pdf_available() -> bool:
         import fpdf  # noqa: F401
     except ImportError:
         return False
-    return (_font_dir() / "DejaVuSans.ttf").exists()
+    return (font_dir() / _FONT_FILES[""]).exists()
 
 
 def _simplify(html: str) -> str:
@@ -44,18 +70,10 @@ def contract_pdf(contract, *, with_signatures: bool = True) -> bytes:
         raise PdfUnavailable("fpdf2 and DejaVuSans.ttf are needed for PDF contracts")
     from fpdf import FPDF
 
-    font_dir = _font_dir()
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=16)
-    pdf.add_font("DejaVu", "", str(font_dir / "DejaVuSans.ttf"))
-    for style, name in (
-        ("B", "DejaVuSans-Bold.ttf"),
-        ("I", "DejaVuSans-Oblique.ttf"),
-        ("BI", "DejaVuSans-BoldOblique.ttf"),
-    ):
-        path = font_dir / name
-        pdf.add_font("DejaVu", style, str(path if path.exists() else font_dir / "DejaVuSans.ttf"))
+    add_unicode_fonts(pdf)
     pdf.set_font("DejaVu", size=10)
     pdf.set_title(f"HĐ-GD-{contract.deal_id}-{contract.pk}")
     pdf.add_page()

@@ -108,7 +108,7 @@ def event(wagtail_home):
     return event
 
 
-def test_visitor_registers_for_an_event(live_server, page, event):
+def test_visitor_registers_for_an_event(live_server, page, event, mailoutbox):
     from cms.models import EventRegistration
 
     page.goto(f"{live_server.url}{event.url}")
@@ -128,6 +128,20 @@ def test_visitor_registers_for_an_event(live_server, page, event):
     with page.expect_download() as download:
         page.locator("a[download]").first.click()
     assert download.value.suggested_filename == "demo-day.ics"
+    # Without an account, the confirmation comes by email, with the calendar file and a cancel link
+    # that works in the browser.
+    (email,) = mailoutbox
+    assert email.to == ["lan@example.vn"] and email.subject == "Đã xác nhận chỗ: Demo Day nông nghiệp"
+    assert email.attachments[0][0] == "demo-day.ics"
+    cancel_path = f"{event.url}cancel/{registration.token}/"
+    assert cancel_path in email.body
+    page.goto(f"{live_server.url}{cancel_path}")
+    page.shot("cancel-from-email")
+    page.locator("button", has_text="Xác nhận hủy đăng ký").click()
+    page.wait_for_url(f"**{event.url}")
+    assert "Đã hủy đăng ký" in page.locator(".messages").inner_text()
+    registration.refresh_from_db()
+    assert registration.status == "cancelled"
 
 
 def test_language_switch_keeps_the_page(live_server, page, settings, wagtail_home):
@@ -171,3 +185,126 @@ def test_language_switch_keeps_the_page(live_server, page, settings, wagtail_hom
     assert page.url == f"{live_server.url}/en/gioi-thieu/"
     assert "Giới thiệu sàn" in page.locator("h1").inner_text()
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def _sign_in(page, live_server, email):
+    """Sign in through allauth's form (a fresh session: the previous person's cookies are dropped)."""
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/vi/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture
+def university_people():
+    from allauth.account.models import EmailAddress
+
+    from exchange.accounts.models import MembershipRole, OrganizationKind
+    from exchange.accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+    def person(email, roles=(), organization=None, role=None):
+        user = UserFactory(email=email, roles=list(roles))
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        if organization is not None:
+            MembershipFactory(user=user, organization=organization, **({"role": role} if role else {}))
+        return user
+
+    university = OrganizationFactory(name="Trường Đại học Khoa học Tự nhiên")
+    company = OrganizationFactory(
+        name="Công ty Dệt nhuộm Thắng Lợi", kind=OrganizationKind.objects.get(code="enterprise")
+    )
+    return {
+        "university": university,
+        "company": company,
+        "researcher": person("nhakhoahoc@example.vn", ["researcher"], university),
+        "tto": person("tto@example.vn", (), university, MembershipRole.TTO_MANAGER),
+        "moderator": person("kiemduyet@example.vn", ["moderator"]),
+        "business": person("mua@example.vn", ["business"], company),
+    }
+
+
+def test_technology_goes_from_researcher_to_tto_to_moderator_and_is_found_by_a_business(
+    live_server, page, university_people
+):
+    from exchange.deals.models import Deal
+    from listings.models import Listing, ScienceField
+
+    people = university_people
+    title = "Màng lọc sinh học xử lý nước thải dệt nhuộm"
+
+    # 1. The researcher creates a draft in the portal and submits it.
+    _sign_in(page, live_server, people["researcher"].email)
+    page.goto(f"{live_server.url}/vi/portal/listings/new/offer/")
+    if page.locator("#id_organization").count():
+        page.select_option("#id_organization", str(people["university"].pk))
+    page.fill("#id_title_vi", title)
+    page.fill("#id_summary_vi", "Giảm 80% COD của nước thải dệt nhuộm bằng màng sinh học.")
+    page.fill("#id_advantages_vi", "Rẻ hơn 30% so với công nghệ nhập khẩu.")
+    page.fill("#id_applications_vi", "Nhà máy dệt nhuộm, khu công nghiệp.")
+    page.select_option("#id_field", str(ScienceField.objects.get(code="2.07").pk))
+    page.fill("#id_keywords", "xử lý nước thải, màng sinh học")
+    page.select_option("#id_trl", "6")
+    page.locator("input[name=transaction_types][value=exclusive_license]").check()
+    page.fill("#id_inventors", "Nguyễn Văn A")
+    page.shot("researcher-form")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/portal/listings/*/")
+    listing = Listing.objects.get(title_vi=title)
+    assert listing.state == "draft" and listing.organization_id == people["university"].pk
+    page.locator(".actions-bar button", has_text="Gửi duyệt").click()
+    page.wait_for_load_state()
+    page.locator(".notice", has_text="TTO").wait_for()
+    page.shot("researcher-submitted")
+    listing.refresh_from_db()
+    assert listing.state == "submitted"
+
+    # 2. The TTO manager of the same university approves it from the TTO queue.
+    _sign_in(page, live_server, people["tto"].email)
+    page.goto(f"{live_server.url}/vi/portal/tto/")
+    card = page.locator("article.card", has_text=title)
+    page.shot("tto-queue")
+    card.locator("button", has_text="Duyệt, chuyển kiểm duyệt viên").click()
+    page.locator("#h-new", has_text="(0)").wait_for()
+    page.shot("tto-approved")
+    listing.refresh_from_db()
+    assert listing.state == "awaiting_moderation" and listing.tto_approved_by_id == people["tto"].pk
+
+    # 3. A moderator publishes it from the Wagtail moderation queue (“Kiểm duyệt tin”).
+    _sign_in(page, live_server, people["moderator"].email)
+    page.goto(f"{live_server.url}/admin/")
+    page.locator("a", has_text="Kiểm duyệt tin").first.click()
+    page.wait_for_url("**/admin/listing-moderation/**")
+    page.shot("moderation-queue")
+    page.locator("a", has_text=title).first.click()
+    page.wait_for_url(f"**/admin/listing-moderation/review/{listing.pk}/")
+    page.shot("moderation-review")
+    page.locator("button", has_text="Duyệt và đăng").click()
+    page.wait_for_url(lambda url: url.rstrip("/").endswith("/admin/listing-moderation"))
+    assert "Đã đăng tin." in page.locator(".messages").inner_text()
+    page.shot("moderation-published")
+    listing.refresh_from_db()
+    assert listing.state == "published"
+
+    # 4. A business searches without diacritics, finds it and expresses interest.
+    _sign_in(page, live_server, people["business"].email)
+    page.goto(f"{live_server.url}/vi/listings/technologies/")
+    page.fill("form.filters [name=q]", "mang loc sinh hoc det nhuom")
+    with page.expect_navigation():
+        page.locator("form.filters button[type=submit]").click()
+    result = page.locator(".listing-grid .listing-title a", has_text=title)
+    result.wait_for()
+    page.shot("business-search")
+    result.click()
+    page.wait_for_url(f"**/listings/technologies/{listing.pk}/")
+    page.locator(".detail-actions a.btn-primary").click()
+    page.wait_for_url(f"**/deals/listing/{listing.pk}/inquire/")
+    page.select_option("#id_organization", str(people["company"].pk))
+    page.fill("#id_message", "Chúng tôi muốn thử nghiệm tại nhà máy ở Long An.")
+    page.shot("business-inquiry")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/deals/*/")
+    deal = Deal.objects.get(listing=listing)
+    assert deal.buyer_organization_id == people["company"].pk and f"/deals/{deal.pk}/" in page.url
+    page.shot("business-deal-room")
