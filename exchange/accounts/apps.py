@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tài khoản và tổ chức"
 
     def ready(self):
-        from . import notifications  # noqa: F401  (registers the notification kinds)
+        from . import audit, notifications  # noqa: F401  (audit receivers; notification kinds)

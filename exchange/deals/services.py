@@ -1219,3 +1219,14 @@ def deal_consent_comparable(*, actor, deal: Deal, consent: bool = True, side: st
         data={"deal": deal.pk, "side": side, "consent": bool(consent)},
     )
     return deal
+
+
+def deal_file_record_view(*, actor, deal: Deal, kind: str, ref: int, name: str = "") -> None:
+    """Every download of a deal's confidential file (a message attachment, a signed contract PDF) leaves
+    an audit row: who, when, from which IP — the same trail as listings' confidential files."""
+    audit_record(
+        actor=actor,
+        action="deal.confidential_file_viewed",
+        target=deal,
+        data={"kind": kind, "ref": ref, "name": name},
+    )

@@ -400,9 +400,11 @@ def signature_pdf(request, pk: int, signature_pk: int):
         handle = signature.signed_pdf.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"hop-dong-GD-{deal.pk}-{signature.contract_id}-ky-so.pdf"
+    filename = f"hop-dong-GD-{deal.pk}-{signature.contract_id}-ky-so.pdf"
+    services.deal_file_record_view(
+        actor=request.user, deal=deal, kind="signed_contract", ref=signature.pk, name=filename
     )
+    response = FileResponse(handle, as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -429,6 +431,13 @@ def message_attachment(request, pk: int):
         handle = message.attachment.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
+    services.deal_file_record_view(
+        actor=request.user,
+        deal=message.deal,
+        kind="message_attachment",
+        ref=message.pk,
+        name=message.attachment_name,
+    )
     response = FileResponse(handle, as_attachment=True, filename=message.attachment_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

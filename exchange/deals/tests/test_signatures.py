@@ -280,6 +280,9 @@ def test_certificate_through_views(client, p, flow, pki):
     assert signature.method == "certificate"
     url = reverse("deals:signature_pdf", args=[deal.pk, signature.pk])
     assert b"".join(client.get(url).streaming_content) == signed
+    assert AuditLog.objects.filter(
+        action="deal.confidential_file_viewed", actor=p.seller_signatory, data__ref=signature.pk
+    ).exists()
     services.deal_sign(actor=p.buyer_signatory, deal=deal, password=PASSWORD)
     client.force_login(p.third)
     assert client.get(url).status_code == 404

@@ -96,6 +96,11 @@ def test_message_attachment_is_private_to_the_room(client, p, flow):
     url = reverse("deals:message_attachment", args=[message.pk])
     assert client_for(client, p.buyer).get(url).status_code == 200
     assert client_for(client, p.third).get(url).status_code == 404
+    # the one download that happened is in the audit trail, the refused one is not
+    views = AuditLog.objects.filter(action="deal.confidential_file_viewed", target_id=str(deal.pk))
+    assert [(row.actor_id, row.data["kind"], row.data["ref"]) for row in views] == [
+        (p.buyer.pk, "message_attachment", message.pk)
+    ]
 
 
 # --- the NDA gate on the listing's confidential files -------------------------------------------------
