@@ -79,7 +79,7 @@ def test_audit_ip_behind_proxy_is_the_last_hop(client, vi_user):
         REMOTE_ADDR="10.0.0.2",
         HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.9",
     )
-    assert AuditLog.objects.get().ip_address == "198.51.100.9"
+    assert AuditLog.objects.get(action="notification_preference.update").ip_address == "198.51.100.9"
 
 
 # --- notify -----------------------------------------------------------------------------------------
