@@ -53,7 +53,7 @@ from .models import (
     RevisionState,
 )
 from .snapshots import apply_snapshot, diff_snapshots, listing_snapshot, normalize, save_ip_rights
-from .validators import validate_attachment, validate_image
+from .validators import IMAGE_EXTENSIONS, reencode_image, safe_filename, validate_attachment, validate_image
 
 S = ListingState
 BATCH_SIZE = 500
@@ -785,18 +785,20 @@ def listing_attachment_add(
     """Store a document: confidential ones only in the private storage (never under MEDIA_ROOT)."""
     listing = _lock(listing)
     _require_media_editable(actor, listing)
+    content_type = (getattr(file, "content_type", "") or "")[:100]
     try:
-        validate_attachment(file)
+        if validate_attachment(file) in IMAGE_EXTENSIONS:
+            file = reencode_image(file)  # no EXIF/GPS or appended payload in a picture handed out
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages}) from exc
-    original = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:255]
+    original = safe_filename(getattr(file, "name", ""))
     attachment = ListingAttachment(
         listing=listing,
         confidential=confidential,
         title=(title or "").strip()[:300],
         language=(language or "")[:5],
         original_name=original,
-        content_type=(getattr(file, "content_type", "") or "")[:100],
+        content_type=content_type,
         size=file.size,
         uploaded_by=actor,
     )
@@ -844,10 +846,11 @@ def listing_image_add(*, actor, listing: Listing, file, caption: str = "", posit
     _require_media_editable(actor, listing)
     try:
         validate_image(file)
+        clean = reencode_image(file)
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from exc
     image = ListingImage(listing=listing, caption=(caption or "").strip()[:300], position=position)
-    image.image.save((getattr(file, "name", "") or "image").rsplit("/", 1)[-1], file, save=False)
+    image.image.save(clean.name, clean, save=False)
     image.save()
     audit_record(actor=actor, action="listing.image_add", target=listing, data={"image": image.pk})
     return image

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
@@ -288,7 +289,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         if upload.size > MAX_SIGNED_PDF_BYTES:
             from rest_framework.exceptions import ValidationError
 
-            raise ValidationError({"signed_pdf": ["Too large."]})
+            raise ValidationError({"signed_pdf": [_("Tệp quá lớn.")]})
         services.deal_sign_certificate(
             actor=request.user, deal=deal, signed_pdf=upload.read(), side=data.get("side")
         )

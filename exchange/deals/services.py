@@ -28,7 +28,7 @@ from exchange.core.services import audit_record, notify
 from listings.lifecycle import PUBLIC_STATES
 from listings.models import Listing, ListingKind, TransactionType
 from listings.services import listing_stat_increment
-from listings.validators import validate_attachment
+from listings.validators import IMAGE_EXTENSIONS, reencode_image, safe_filename, validate_attachment
 
 from . import permissions as dperms
 from .contracts import CONTRACT_LANGUAGES, render_contract
@@ -451,10 +451,11 @@ def deal_send_message(*, actor, deal: Deal, body: str, attachment=None) -> Messa
     message = Message(deal=deal, author=actor, side=dperms.side_of(actor, deal), body=body)
     if attachment is not None:
         try:
-            validate_attachment(attachment)
+            if validate_attachment(attachment) in IMAGE_EXTENSIONS:
+                attachment = reencode_image(attachment)  # drop EXIF/GPS and appended payloads
         except ValidationError as exc:
             raise ValidationError({"attachment": exc.messages}) from exc
-        name = (getattr(attachment, "name", "") or "file").rsplit("/", 1)[-1][:255]
+        name = safe_filename(getattr(attachment, "name", ""))
         message.attachment_name = name
         message.attachment_size = attachment.size
         message.attachment.save(name, attachment, save=False)

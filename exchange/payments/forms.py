@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, PaymentRequestStatus
@@ -19,6 +20,22 @@ class CancelForm(forms.Form):
 
 class StatementForm(forms.Form):
     file = forms.FileField(label=_("Tệp sao kê (CSV: date, amount, description, bank transaction id)"))
+
+    # A month of a busy account is well under 1 MB; the whole file is read into memory to import it.
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        """Refuse by size and by content before anything is parsed: a CSV is text, so a NUL byte in the
+        first KiB means a binary file (a spreadsheet or an executable renamed to .csv)."""
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("Tệp quá lớn (tối đa 5 MB)."))
+        upload.seek(0)
+        head = upload.read(1024)
+        upload.seek(0)
+        if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF-", b"MZ")):
+            raise ValidationError(_("Tệp sao kê phải là tệp văn bản CSV (UTF-8)."))
+        return upload
 
 
 class PayoutForm(forms.Form):

@@ -33,6 +33,7 @@ from exchange.deals.models import Deal, DealMilestone, MilestoneKind, MilestoneS
 from exchange.support import permissions as sperms
 from exchange.support import services as support_services
 from exchange.support.models import ServiceQuote
+from listings.validators import safe_filename
 
 from . import conf, ledger, references
 from .models import (
@@ -482,7 +483,7 @@ def bank_statement_import(*, actor, data: bytes, filename: str) -> BankStatement
     _require_staff(actor)
     rows = parse_statement(data)
     statement = BankStatementImport.objects.create(
-        filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), imported_by=actor
+        filename=safe_filename(filename)[:255], sha256=hashlib.sha256(data).hexdigest(), imported_by=actor
     )
     known = set(
         BankStatementLine.objects.filter(bank_txn_id__in=[r["bank_txn_id"] for r in rows]).values_list(

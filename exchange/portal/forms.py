@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from exchange.core.models import Province
 from listings import display
 from listings.models import IPStatus, IPType, ListingKind, ScienceField, TransactionType
+from listings.validators import validate_content
 
 TEXT_PAIRS_OFFER = ("title", "summary", "description", "advantages", "applications")
 TEXT_PAIRS_REQUEST = ("title", "summary", "description", "problem", "desired_outcome")
@@ -352,4 +353,6 @@ class ImportForm(forms.Form):
             raise ValidationError(_("Chỉ nhận tệp .json, .jsonl hoặc .xlsx."))
         if upload.size > self.MAX_BYTES:
             raise ValidationError(_("Tệp quá lớn (tối đa 10 MB)."))
+        if name.endswith(".xlsx"):
+            validate_content(upload, "xlsx")  # a renamed file is refused here, not deep in openpyxl
         return upload

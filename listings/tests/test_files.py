@@ -56,7 +56,8 @@ def add(people, listing, name="hop-dong.pdf", content=PDF, confidential=False, a
 )
 def test_allowed_uploads(people, make_listing, name, content):
     attachment = add(people, make_listing(), name=name, content=content)
-    assert attachment.size == len(content)
+    # Pictures are re-encoded (so their size may change); documents are stored byte for byte.
+    assert attachment.size == (attachment.file.size if name.endswith(".png") else len(content)) > 0
     assert attachment.original_name == name
 
 
@@ -87,6 +88,111 @@ def test_upload_too_large(people, make_listing, settings):
     with pytest.raises(ValidationError) as exc:
         add(people, make_listing(), content=PDF + b"0" * 200)
     assert "quá lớn" in exc.value.messages[0]
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (8, 6), "blue")
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"  # Make
+    gps = exif.get_ifd(0x8825)  # GPSInfo
+    gps[1] = "N"
+    gps[2] = (10.0, 46.0, 30.0)  # Ho Chi Minh City
+    gps[3] = "E"
+    gps[4] = (106.0, 40.0, 0.0)
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def stored_bytes(image) -> bytes:
+    with image.image.open("rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.django_db
+def test_image_exif_and_gps_are_stripped(people, make_listing):
+    original = jpeg_with_gps()
+    with Image.open(io.BytesIO(original)) as check:  # the fixture really carries GPS
+        assert check.getexif().get_ifd(0x8825)
+    image = services.listing_image_add(
+        actor=people.owner, listing=make_listing(), file=upload("anh.jpg", original)
+    )
+    data = stored_bytes(image)
+    with Image.open(io.BytesIO(data)) as stored:
+        assert stored.format == "JPEG"
+        assert not stored.getexif()
+        assert "exif" not in stored.info
+    assert b"Exif" not in data and b"Camera maker" not in data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ooxml("evil/payload.txt"),  # JPEG+ZIP polyglot
+        b"<html><script>alert(document.cookie)</script></html>",
+    ],
+)
+def test_appended_payload_is_dropped(people, make_listing, payload):
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 6), "green").save(buf, format="JPEG")
+    polyglot = buf.getvalue() + payload
+    image = services.listing_image_add(
+        actor=people.owner, listing=make_listing(), file=upload("anh.jpg", polyglot)
+    )
+    data = stored_bytes(image)
+    assert data.endswith(b"\xff\xd9")  # ends at the JPEG end-of-image marker
+    assert b"PK\x03\x04" not in data and b"<script>" not in data
+    assert (image.width, image.height) == (8, 6)
+
+
+@pytest.mark.django_db
+def test_image_pixel_limit(people, make_listing, monkeypatch):
+    from listings import validators
+
+    monkeypatch.setattr(validators, "IMAGE_MAX_PIXELS", 11)  # a 4×3 picture has 12 pixels
+    listing = make_listing()
+    with pytest.raises(ValidationError) as exc:
+        services.listing_image_add(actor=people.owner, listing=listing, file=upload("anh.png", png_bytes()))
+    assert "điểm ảnh" in " ".join(exc.value.messages)
+    assert not listing.images.exists()
+
+
+@pytest.mark.django_db
+def test_path_traversal_filename_is_stored_safely(people, make_listing):
+    attachment = add(people, make_listing(), name="../../etc/passwd.pdf", confidential=True)
+    assert attachment.original_name == "passwd.pdf"
+    stored = attachment.file.name
+    assert ".." not in stored and "etc" not in stored.split("/")
+    assert stored.startswith(f"listings/{attachment.listing_id}/files/") and stored.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\..\\windows\\system32.pdf", "system32.pdf"),
+        ("Báo cáo kết quả nghiên cứu.pdf", "Báo cáo kết quả nghiên cứu.pdf"),
+        ("Ba\u0301o ca\u0301o.pdf", "Báo cáo.pdf"),  # decomposed accents come out composed (NFC)
+        ("hop\x00dong\r\n.pdf", "hopdong.pdf"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),  # right-to-left override dropped
+        ('a<b>:c"|?*.pdf', "a_b__c____.pdf"),
+        ("...", "file"),
+        ("", "file"),
+        (".htaccess", "htaccess"),
+    ],
+)
+def test_safe_filename(name, expected):
+    from listings.validators import safe_filename
+
+    assert safe_filename(name) == expected
+
+
+def test_safe_filename_length_keeps_extension():
+    from listings.validators import safe_filename
+
+    name = safe_filename("ả" * 500 + ".docx")
+    assert len(name) == 200 and name.endswith(".docx")
 
 
 @pytest.mark.django_db

@@ -103,6 +103,29 @@ def test_message_attachment_is_private_to_the_room(client, p, flow):
     ]
 
 
+def test_message_attachment_name_sanitised_and_image_reencoded(p, flow):
+    import io
+
+    from PIL import Image
+
+    deal = flow.negotiating()
+    buf = io.BytesIO()
+    Image.new("RGB", (5, 5), "red").save(buf, format="JPEG")
+    polyglot = buf.getvalue() + b"<html><script>alert(1)</script></html>"
+    message = services.deal_send_message(
+        actor=p.researcher,
+        deal=deal,
+        body="Ảnh",
+        attachment=SimpleUploadedFile("../../etc/ảnh chụp.jpg", polyglot),
+    )
+    assert message.attachment_name == "ảnh chụp.jpg"
+    assert ".." not in message.attachment.name
+    with message.attachment.open("rb") as handle:
+        stored = handle.read()
+    assert b"<script>" not in stored and stored.endswith(b"\xff\xd9")
+    assert message.attachment_size == len(stored)
+
+
 # --- the NDA gate on the listing's confidential files -------------------------------------------------
 def test_no_confidential_file_without_nda(client, p, flow):
     url = reverse("listings:attachment", args=[p.secret.pk])

@@ -162,3 +162,32 @@ def test_openapi_documents_payment_endpoints():
     schema = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
     assert "/api/v1/deals/{deal_pk}/payment-requests/" in schema["paths"]
     assert "/api/v1/payment-requests/{reference}/" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "fragment"),
+    [
+        ("s.csv", b"MZ\x90\x00\x03\x00 windows exe", "tệp văn bản CSV"),
+        ("s.csv", b"PK\x03\x04 a spreadsheet", "tệp văn bản CSV"),
+        ("s.csv", b"date,amount\n" + b"x" * (5 * 1024 * 1024), "quá lớn"),
+    ],
+)
+def test_statement_upload_refused_by_size_and_content(client, p, name, data, fragment):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("payments:statement_import")
+    response = as_(client, p.staff).post(
+        url, {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+    )
+    assert response.status_code == 200
+    assert fragment in response.context["form"].errors["file"][0]
+    assert not BankStatementImport.objects.exists()
+
+
+def test_statement_filename_is_sanitised(client, p, pr):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = f"date,amount,description,bank transaction id\n2026-11-20,5,{pr.reference},FT9\n".encode()
+    upload = SimpleUploadedFile("../../etc/sao-kê\x00.csv", data, content_type="text/csv")
+    as_(client, p.staff).post(reverse("payments:statement_import"), {"file": upload})
+    assert BankStatementImport.objects.get().filename == "sao-kê.csv"

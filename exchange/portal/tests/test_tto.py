@@ -213,6 +213,15 @@ def test_bulk_import_refuses_other_file_types(client, people):
     assert response.context["form"].errors["file"] == ["Chỉ nhận tệp .json, .jsonl hoặc .xlsx."]
 
 
+def test_bulk_import_refuses_renamed_xlsx(client, people):
+    client.force_login(people.tto)
+    response = client.post(
+        reverse("portal:bulk_import"),
+        {"organization": people.org.pk, "file": SimpleUploadedFile("tin.xlsx", b"MZ\x90\x00 windows exe")},
+    )
+    assert "không đúng định dạng .xlsx" in response.context["form"].errors["file"][0]
+
+
 def test_bulk_import_broken_file(client, people):
     client.force_login(people.tto)
     response = client.post(
