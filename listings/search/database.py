@@ -4,6 +4,8 @@ Text matching and ranking happen in FTS5 (``bm25`` with column weights, title > 
 body), everything else - the published state, filters, facets, sorting - on the ``Listing`` table with
 the ORM, joined to the FTS match by a subquery on ids (FTS5 ``rowid`` is the listing id), so nothing
 loads all matching ids into Python. Whatever the FTS table holds, only published listings come out.
+On SQLite the boosts' inputs live in a narrow rowid side table (FTS5 UNINDEXED columns are slow to read)
+and all facets come from one pass over the matching rows (see ``_facets_one_pass``).
 
 Ranking, in order: listings containing every word of the query, then (only for queries of two or more
 words) listings containing at least half of them; within each, ``-bm25`` × a phrase bonus (the words
@@ -39,6 +41,11 @@ from .text import FIELD_WEIGHTS, SearchDocument, build_document, listing_highlig
 TABLE = "listings_search_fts"
 TEXT_COLUMNS = tuple(FIELD_WEIGHTS)
 EXTRA_COLUMNS = ("kind", "stamp", "published_ts", "completeness", "sort_vi", "sort_en")
+#: SQLite: the ranking boosts' inputs in a narrow rowid table beside the FTS table. Reading an FTS5
+#: UNINDEXED column costs a lookup in the FTS content table per match (~45 ms per column at 20,000
+#: matches, docs/benchmarks.md); a rowid lookup here is a fraction of it.
+BOOST_SUFFIX = "_boost"
+BOOST_COLUMNS = ("published_ts", "completeness")
 BATCH = 500
 #: A partial-match expression lists every combination of ceil(n/2) words; past this many, any word.
 MAX_COMBINATIONS = 70
@@ -110,14 +117,36 @@ class SqliteDialect:
         return f"-bm25({table}, {weights})", 0
 
     @staticmethod
+    def boost_from(table: str = TABLE) -> tuple[str, str]:
+        """The join that brings the boost columns and the table alias to read them from. SQLite: the
+        narrow side table, ``CROSS JOIN`` so the FTS match drives the query (a plain join can make
+        SQLite re-run the MATCH per side-table row)."""
+        return f" CROSS JOIN {table}{BOOST_SUFFIX} AS boost ON boost.rowid = {table}.rowid", "boost"
+
+    @staticmethod
     def ddl(name: str = TABLE) -> list[str]:
-        return [table_ddl(name)]
+        return [
+            table_ddl(name),
+            f"CREATE TABLE {name}{BOOST_SUFFIX} (rowid INTEGER PRIMARY KEY, "
+            "published_ts REAL NOT NULL, completeness REAL NOT NULL)",
+        ]
 
     @staticmethod
     def drop(name: str) -> list[str]:
-        return [f"DROP TABLE IF EXISTS {name}"]
+        return [f"DROP TABLE IF EXISTS {name}", f"DROP TABLE IF EXISTS {name}{BOOST_SUFFIX}"]
+
+    @staticmethod
+    def side_tables(name: str = TABLE) -> list[str]:
+        """Tables kept row for row with the search table (same rowids), deleted and renamed with it."""
+        return [f"{name}{BOOST_SUFFIX}"]
 
     def insert(self, cursor, docs: Iterable[SearchDocument], table: str = TABLE) -> int:
+        docs = list(docs)
+        if docs:
+            cursor.executemany(
+                f"INSERT INTO {table}{BOOST_SUFFIX} (rowid, {', '.join(BOOST_COLUMNS)}) VALUES (%s, %s, %s)",  # noqa: S608
+                [(doc.listing_id, *(getattr(doc, c) for c in BOOST_COLUMNS)) for doc in docs],
+            )
         columns = ["rowid", *TEXT_COLUMNS, *EXTRA_COLUMNS]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
         rows = [
@@ -178,6 +207,15 @@ class PostgresDialect(SqliteDialect):
     @staticmethod
     def score(table: str = TABLE) -> tuple[str, int]:
         return f"ts_rank('{PG_RANK_WEIGHTS}', {table}.doc, to_tsquery('simple', %s))", 1
+
+    @staticmethod
+    def boost_from(table: str = TABLE) -> tuple[str, str]:
+        """The boost columns are plain columns of the PostgreSQL table: no join."""
+        return "", table
+
+    @staticmethod
+    def side_tables(name: str = TABLE) -> list[str]:
+        return []
 
     @classmethod
     def ddl(cls, name: str = TABLE) -> list[str]:
@@ -315,10 +353,10 @@ class DatabaseBackend:
         return [build_document(listing) for listing in qs.select_related("organization", "province")]
 
     def _delete(self, cursor, chunk: Sequence[int]) -> int:
-        cursor.execute(
-            f"DELETE FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
-            list(chunk),
-        )
+        marks = ", ".join(["%s"] * len(chunk))
+        for side in self.d.side_tables():
+            cursor.execute(f"DELETE FROM {side} WHERE rowid IN ({marks})", list(chunk))  # noqa: S608
+        cursor.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", list(chunk))  # noqa: S608
         return max(cursor.rowcount, 0)
 
     def index(self, listing_ids: Iterable[int]) -> int:
@@ -346,6 +384,8 @@ class DatabaseBackend:
         """Empty the index (tests)."""
         self.d  # noqa: B018
         with connection.cursor() as cursor:
+            for side in self.d.side_tables():
+                cursor.execute(f"DELETE FROM {side}")  # noqa: S608
             cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
 
     def rebuild(self, progress=None) -> int:
@@ -376,6 +416,8 @@ class DatabaseBackend:
             for sql in d.drop(TABLE):
                 cursor.execute(sql)
             cursor.execute(f"ALTER TABLE {new} RENAME TO {TABLE}")
+            for old_side, new_side in zip(d.side_tables(TABLE), d.side_tables(new), strict=True):
+                cursor.execute(f"ALTER TABLE {new_side} RENAME TO {old_side}")
             if connection.vendor == "postgresql":
                 for suffix in ("doc", "title"):
                     cursor.execute(f"ALTER INDEX {new}_{suffix} RENAME TO {TABLE}_{suffix}")
@@ -416,34 +458,43 @@ class DatabaseBackend:
         return {"ok": True, "backend": self.name, "engine": engine, "documents": documents}
 
     # --- searching --------------------------------------------------------------------------------
-    def _filtered(self, query: SearchQuery, *, skip: str | None = None) -> QuerySet[Listing]:
-        """Published listings passing every filter of ``query`` except the facet ``skip`` (a facet's
-        counts ignore its own selection, so the other values stay visible with their counts)."""
-        qs = self._published()
-        if query.kind:
-            qs = qs.filter(kind=query.kind)
-        if query.field and skip != "field":
-            qs = qs.filter(Q(field__code=query.field) | Q(field__parent__code=query.field))
-        if (query.trl_min is not None or query.trl_max is not None) and skip != "trl":
+    @staticmethod
+    def _facet_filters(query: SearchQuery) -> dict[str, Q]:
+        """The condition of each facet filter ``query`` sets, by facet name."""
+        out: dict[str, Q] = {}
+        if query.field:
+            out["field"] = Q(field__code=query.field) | Q(field__parent__code=query.field)
+        if query.trl_min is not None or query.trl_max is not None:
             low = query.trl_min if query.trl_min is not None else 1
             high = query.trl_max if query.trl_max is not None else 9
             offer = Q(trl__gte=low, trl__lte=high)
             wanted = Q(trl__isnull=True) & (Q(trl_wanted_min__isnull=False) | Q(trl_wanted_max__isnull=False))
             wanted &= Q(trl_wanted_min__isnull=True) | Q(trl_wanted_min__lte=high)
             wanted &= Q(trl_wanted_max__isnull=True) | Q(trl_wanted_max__gte=low)
-            qs = qs.filter(offer | wanted)
-        if query.ip_type and skip != "ip_type":
-            qs = qs.filter(Exists(IPRight.objects.filter(listing=OuterRef("pk"), type=query.ip_type)))
-        if query.transaction_type and skip != "transaction_type":
-            qs = qs.filter(transaction_types__icontains=f'"{query.transaction_type}"')
-        if query.province and skip != "province":
-            qs = qs.filter(province__code=query.province)
-        if query.organization and skip != "organization":
-            qs = qs.filter(organization__ref=query.organization, anonymous=False)
-        if query.origin and skip != "origin":
-            qs = qs.filter(origin=query.origin)
-        if (query.price_min is not None or query.price_max is not None) and skip != "price_band":
-            qs = qs.filter(price_overlaps(query.price_min, query.price_max))
+            out["trl"] = offer | wanted
+        if query.ip_type:
+            out["ip_type"] = Q(Exists(IPRight.objects.filter(listing=OuterRef("pk"), type=query.ip_type)))
+        if query.transaction_type:
+            out["transaction_type"] = Q(transaction_types__icontains=f'"{query.transaction_type}"')
+        if query.province:
+            out["province"] = Q(province__code=query.province)
+        if query.organization:
+            out["organization"] = Q(organization__ref=query.organization, anonymous=False)
+        if query.origin:
+            out["origin"] = Q(origin=query.origin)
+        if query.price_min is not None or query.price_max is not None:
+            out["price_band"] = price_overlaps(query.price_min, query.price_max)
+        return out
+
+    def _filtered(self, query: SearchQuery, *, skip: str | None = None) -> QuerySet[Listing]:
+        """Published listings passing every filter of ``query`` except the facet ``skip`` (a facet's
+        counts ignore its own selection, so the other values stay visible with their counts)."""
+        qs = self._published()
+        if query.kind:
+            qs = qs.filter(kind=query.kind)
+        for name, cond in self._facet_filters(query).items():
+            if name != skip:
+                qs = qs.filter(cond)
         return qs
 
     def _matching(self, qs: QuerySet[Listing], text: _Text | None) -> QuerySet[Listing]:
@@ -454,9 +505,10 @@ class DatabaseBackend:
         d = self.d
         filtered_sql, filtered_params = qs.values("id").order_by().query.sql_with_params()
         score, score_params = d.score()
+        join, source = d.boost_from()
         boost = (
-            f"(1.0 + {COMPLETENESS_BOOST} * {TABLE}.completeness + {RECENCY_BOOST} / "
-            f"(1.0 + {d.greatest}(0.0, %s - {TABLE}.published_ts) / {RECENCY_SCALE_SECONDS}.0))"
+            f"(1.0 + {COMPLETENESS_BOOST} * {source}.completeness + {RECENCY_BOOST} / "
+            f"(1.0 + {d.greatest}(0.0, %s - {source}.published_ts) / {RECENCY_SCALE_SECONDS}.0))"
         )
         params: list = [text.match] * score_params + [time.time()]
         if len(text.tokens) > 1:
@@ -470,7 +522,7 @@ class DatabaseBackend:
         rowid = f"+{TABLE}.rowid" if connection.vendor == "sqlite" else f"{TABLE}.rowid"
         sql = (
             f"SELECT {TABLE}.rowid, {score} * {boost} * {phrase} AS score, {full} AS is_full "  # noqa: S608
-            f"FROM {TABLE} WHERE {d.cond()} AND {rowid} IN ({filtered_sql}) "
+            f"FROM {TABLE}{join} WHERE {d.cond()} AND {rowid} IN ({filtered_sql}) "
             f"ORDER BY is_full DESC, score DESC, {TABLE}.rowid DESC LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
@@ -542,7 +594,10 @@ class DatabaseBackend:
 
     # --- facets -------------------------------------------------------------------------------------
     def _facets(self, query: SearchQuery, text: _Text | None) -> dict[str, list[FacetValue]]:
-        """One aggregate query per facet over the matching listings, minus the facet's own filter."""
+        """One aggregate query per facet over the matching listings, minus the facet's own filter
+        (SQLite: every facet in one pass, ``_facets_one_pass``)."""
+        if connection.vendor == "sqlite":
+            return self._facets_one_pass(query, text)
         lang = query.language
         out: dict[str, list[FacetValue]] = {}
         for name in FACETS:
@@ -632,3 +687,116 @@ class DatabaseBackend:
             ids = [int(r[0]) for r in cursor.fetchall()]
         titles = Listing.objects.in_bulk(ids)
         return [(i, titles[i].t("title", language)) for i in ids if i in titles]
+
+    def _facets_one_pass(self, query: SearchQuery, text: _Text | None) -> dict[str, list[FacetValue]]:
+        """Every facet from one read of the matching listings (SQLite).
+
+        The matching rows - text match and the non-facet filters - are materialised once with the
+        narrow columns the facets group by and one 0/1 flag per facet filter set; each facet then counts
+        the rows passing every flag but its own, all in one ``UNION ALL`` statement. Per-facet ORM
+        queries re-ran the FTS match and the joins eight times (docs/benchmarks.md). Foreign keys are
+        grouped by id and mapped to their codes afterwards from the small lookup tables, so no join runs
+        per row; a science field counts under its top-level field."""
+        from exchange.accounts.models import Organization
+        from exchange.core.models import Province
+        from listings.models import ScienceField
+
+        lang = query.language
+        filters = self._facet_filters(query)
+        qs = self._published()
+        if query.kind:
+            qs = qs.filter(kind=query.kind)
+        qs = self._matching(qs, text).order_by()
+
+        def flag(cond: Q) -> Case:
+            return Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+        flags = {f"f_{name}": flag(cond) for name, cond in filters.items()}
+        tx = {
+            f"t_{i}": flag(Q(transaction_types__icontains=f'"{code}"'))
+            for i, code in enumerate(TransactionType.values)
+        }
+        bands = {
+            f"p_{i}": flag(price_overlaps(band.low, None if band.high is None else band.high - 1))
+            for i, band in enumerate(PRICE_BANDS)
+        }
+        columns = ["id", "field_id", "trl", "province_id", "organization_id", "anonymous", "origin"]
+        inner_sql, inner_params = (
+            qs.annotate(**flags, **tx, **bands).values(*columns, *flags, *tx, *bands).query.sql_with_params()
+        )
+
+        def where(name: str, extra: str = "") -> str:
+            conds = [f"m.f_{other} = 1" for other in filters if other != name]
+            if extra:
+                conds.append(extra)
+            return f" WHERE {' AND '.join(conds)}" if conds else ""
+
+        # Only fixed SQL fragments and generated column names below; every value is a parameter.
+        ip_table = IPRight._meta.db_table
+        parts = [
+            f"SELECT 'field', m.field_id, count(*) FROM m{where('field')} GROUP BY m.field_id",  # noqa: S608
+            f"SELECT 'trl', m.trl, count(*) FROM m{where('trl', 'm.trl IS NOT NULL')} GROUP BY m.trl",  # noqa: S608
+            f"SELECT 'ip_type', ip.type, count(DISTINCT ip.listing_id) FROM m CROSS JOIN {ip_table} AS ip "  # noqa: S608
+            f"ON ip.listing_id = m.id{where('ip_type')} GROUP BY ip.type",
+            f"SELECT 'transaction_type', NULL, {', '.join(f'sum(m.{t})' for t in tx)} "  # noqa: S608
+            f"FROM m{where('transaction_type')}",
+            f"SELECT 'province', m.province_id, count(*) FROM m"  # noqa: S608
+            f"{where('province', 'm.province_id IS NOT NULL')} GROUP BY m.province_id",
+            f"SELECT 'organization', m.organization_id, count(*) FROM m"  # noqa: S608
+            f"{where('organization', 'NOT m.anonymous')} GROUP BY m.organization_id",
+            f"SELECT 'origin', m.origin, count(*) FROM m{where('origin')} GROUP BY m.origin",  # noqa: S608
+            f"SELECT 'price_band', NULL, {', '.join(f'sum(m.{p})' for p in bands)} "  # noqa: S608
+            f"FROM m{where('price_band')}",
+        ]
+        # UNION ALL members need the same width: pad the narrow ones with NULLs.
+        width = 2 + max(len(tx), len(bands), 1)
+        padded = []
+        for part in parts:
+            select, rest = part.split(" FROM m", 1)
+            padded.append(f"{select}{', NULL' * (width - select.count(',') - 1)} FROM m{rest}")
+        sql = f"WITH m AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(padded)  # noqa: S608
+        rows: dict[str, list[tuple]] = {name: [] for name in FACETS}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(inner_params))
+            for row in cursor.fetchall():
+                rows[row[0]].append(row[1:])
+
+        def mapped(pairs, lookup) -> list[tuple[object, int]]:
+            totals: dict[object, int] = {}
+            for key, n, *_ in pairs:
+                code = lookup.get(key)
+                if code is not None:
+                    totals[code] = totals.get(code, 0) + int(n)
+            return list(totals.items())
+
+        field_ids = {r[0] for r in rows["field"] if r[0] is not None}
+        fields = {
+            fid: parent or code
+            for fid, code, parent in ScienceField.objects.filter(id__in=field_ids).values_list(
+                "id", "code", "parent__code"
+            )
+        }
+        provinces = dict(
+            Province.objects.filter(id__in={r[0] for r in rows["province"]}).values_list("id", "code")
+        )
+        org_ids = sorted({r[0] for r in rows["organization"] if r[0] is not None})
+        orgs: dict[int, str] = {}
+        for chunk in _chunks(org_ids):
+            orgs.update(Organization.objects.filter(id__in=chunk).values_list("id", "ref"))
+        tx_row = rows["transaction_type"][0] if rows["transaction_type"] else ()
+        band_row = rows["price_band"][0] if rows["price_band"] else ()
+        counts = {
+            "field": mapped(rows["field"], fields),
+            "trl": [(k, n) for k, n, *_ in rows["trl"]],
+            "ip_type": [(k, n) for k, n, *_ in rows["ip_type"]],
+            "transaction_type": [(code, tx_row[1 + i] or 0) for i, code in enumerate(TransactionType.values)]
+            if tx_row
+            else [],
+            "province": mapped(rows["province"], provinces),
+            "organization": mapped(rows["organization"], orgs),
+            "origin": [(k, n) for k, n, *_ in rows["origin"]],
+            "price_band": [(band.code, band_row[1 + i] or 0) for i, band in enumerate(PRICE_BANDS)]
+            if band_row
+            else [],
+        }
+        return {name: label_facet(name, counts[name], lang) for name in FACETS}
