@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -53,7 +54,7 @@ from .models import (
     RefundStatus,
     StripeEvent,
 )
-from .providers import ProviderRefused, get_provider
+from .providers import ProviderRefused, ProviderUnavailable, get_provider
 from .providers.stripe_card import StripeCardProvider
 
 logger = logging.getLogger(__name__)
@@ -591,6 +592,31 @@ def _stripe() -> StripeCardProvider:
     return get_provider(Provider.STRIPE)
 
 
+#: Stripe failures that say nothing about the card: the network, Stripe's own errors, its rate limit.
+_STRIPE_RETRYABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
+
+
+def _stripe_outage_is_retryable(service):
+    """Stripe being unreachable becomes ``ProviderUnavailable``: nothing was recorded (our writes commit
+    only around Stripe's answers), so the person may retry, and the retry reuses our idempotency keys."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except _STRIPE_RETRYABLE as exc:
+            logger.warning("Stripe unreachable in %s", service.__name__, exc_info=True)
+            raise ProviderUnavailable(
+                _(
+                    "Không kết nối được cổng thanh toán thẻ. Chưa có khoản tiền nào bị trừ; "
+                    "vui lòng thử lại sau ít phút."
+                )
+            ) from exc
+
+    return wrapper
+
+
+@_stripe_outage_is_retryable
 def stripe_payment_start(*, actor, payment_request: PaymentRequest) -> dict[str, Any]:
     """Create (or reuse) the PaymentIntent for what remains to pay; the amount is ours, never the client's.
 
@@ -653,6 +679,7 @@ def stripe_payment_start(*, actor, payment_request: PaymentRequest) -> dict[str,
     }
 
 
+@_stripe_outage_is_retryable
 def stripe_payment_confirm(
     *, actor, payment_request: PaymentRequest, payment_method: str = "", token: str = ""
 ) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 
-import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +28,7 @@ from . import selectors, services
 from .conf import stripe_csp_sources
 from .forms import CancelForm, ConfirmReceiptForm, PayoutForm, StatementForm, StatusFilterForm
 from .models import BankStatementImport
-from .providers import ProviderRefused, get_provider
+from .providers import ProviderRefused, ProviderUnavailable, get_provider
 from .providers.bank_transfer import qr_svg
 
 logger = logging.getLogger(__name__)
@@ -38,17 +37,6 @@ logger = logging.getLogger(__name__)
 def _errors(request, exc) -> None:
     for text in getattr(exc, "messages", [str(exc)]):
         messages.error(request, text)
-
-
-#: Stripe failures that say nothing about the card: the network, Stripe's own errors, its rate limit. The
-#: person may simply try again; nothing was recorded, and the retry reuses our idempotency keys.
-STRIPE_RETRYABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
-
-
-def _stripe_unavailable_message() -> str:
-    return _(
-        "Không kết nối được cổng thanh toán thẻ. Chưa có khoản tiền nào bị trừ; vui lòng thử lại sau ít phút."
-    )
 
 
 def _pr_or_404(request, reference: str):
@@ -158,9 +146,8 @@ def card(request, reference: str):
     except ValidationError as exc:
         _errors(request, exc)
         return redirect(pr)
-    except STRIPE_RETRYABLE:
-        logger.warning("Stripe unreachable while starting card payment %s", pr.reference, exc_info=True)
-        messages.error(request, _stripe_unavailable_message())
+    except ProviderUnavailable as exc:
+        messages.error(request, str(exc))
         return redirect(pr)
     if intent.get("status") == "succeeded":
         return redirect(pr)
@@ -196,11 +183,8 @@ def card_confirm(request, reference: str):
         )
     except ValidationError as exc:
         return JsonResponse({"status": "failed", "message": " ".join(exc.messages)}, status=400)
-    except STRIPE_RETRYABLE:
-        logger.warning("Stripe unreachable while confirming card payment %s", pr.reference, exc_info=True)
-        response = JsonResponse(
-            {"status": "retry", "retryable": True, "message": _stripe_unavailable_message()}, status=503
-        )
+    except ProviderUnavailable as exc:
+        response = JsonResponse({"status": "retry", "retryable": True, "message": str(exc)}, status=503)
         response["Retry-After"] = "30"
         return response
     result["redirect"] = pr.get_absolute_url()

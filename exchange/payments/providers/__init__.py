@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import PaymentProvider, ProviderRefused
+from .base import PaymentProvider, ProviderRefused, ProviderUnavailable
 
 
 def get_provider(code: str) -> PaymentProvider:
@@ -13,4 +13,4 @@ def get_provider(code: str) -> PaymentProvider:
     return providers[code]
 
 
-__all__ = ["PaymentProvider", "ProviderRefused", "get_provider"]
+__all__ = ["PaymentProvider", "ProviderRefused", "ProviderUnavailable", "get_provider"]

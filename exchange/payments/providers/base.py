@@ -20,6 +20,11 @@ class ProviderRefused(ValidationError):
     to do instead."""
 
 
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or failed on its side (network, its own errors, its rate limit):
+    nothing was recorded and the same attempt may simply be retried; the message says so."""
+
+
 class PaymentProvider:
     code: str = ""
     label: str = ""
