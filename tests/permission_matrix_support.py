@@ -3,6 +3,8 @@ request, and the walk over our URL resolver that finds every route the matrix mu
 
 from __future__ import annotations
 
+import importlib
+
 from django.urls import URLPattern, URLResolver, get_resolver
 
 ANON = "anon"
@@ -58,3 +60,29 @@ def our_routes() -> set[str]:
             continue
         keys.add(key)
     return keys
+
+
+# The modules that hold route tables. Each defines ``MATRIX`` (route -> {role: GET status}); the coverage
+# test in tests/test_permission_matrix.py adds them up, so a route may have its table in any one of them.
+MATRIX_MODULES = (
+    "tests.test_permission_matrix",
+    "tests.test_permission_matrix_deals",
+    "tests.test_permission_matrix_services",
+)
+
+
+def all_tables() -> dict[str, dict]:
+    """Every route table from every matrix module; a route with tables in two modules is an error."""
+    tables: dict[str, dict] = {}
+    for name in MATRIX_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        twice = set(tables) & set(module.MATRIX)
+        if twice:
+            raise AssertionError(f"routes with tables in two matrix modules: {sorted(twice)}")
+        tables.update(module.MATRIX)
+    return tables
