@@ -32,6 +32,12 @@ def can_edit(user, valuation) -> bool:
     )
 
 
+def can_share(user, valuation) -> bool:
+    """Only the owner discloses a valuation to others (into a deal room, with its PDF): the assigned
+    appraiser works in it, but it is not theirs to give away to the parties of their own deals."""
+    return perms.is_authenticated(user) and valuation.owner_id == user.pk
+
+
 def can_delete(user, valuation) -> bool:
     return perms.is_authenticated(user) and valuation.owner_id == user.pk
 

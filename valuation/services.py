@@ -455,7 +455,7 @@ def valuation_share_to_deal(
 
     from .pdf import PdfUnavailable, valuation_pdf
 
-    if not vperms.can_edit(actor, valuation):
+    if not vperms.can_share(actor, valuation):
         raise PermissionDenied(_("Bạn không được chia sẻ định giá này."))
     if version.valuation_id != valuation.pk:
         raise ValidationError({"version": _("Phiên bản không thuộc định giá này.")})

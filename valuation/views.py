@@ -111,6 +111,7 @@ def valuation_detail(request, pk: int):
         "valuation": valuation,
         "form": form,
         "can_edit": can_edit,
+        "can_share": vperms.can_share(request.user, valuation),
         "can_publish": vperms.can_publish(request.user, valuation),
         "can_assign": vperms.can_assign_appraiser(request.user),
         "versions": versions,
@@ -207,9 +208,12 @@ def published_report(request, pk: int, fmt: str = "html"):
     if not vperms.can_view(request.user, report.valuation):
         raise Http404
     if fmt == "pdf":
-        data = valuation_pdf(
-            valuation=report.valuation, version=report.version, language=report.language, report=report
-        )
+        try:
+            data = valuation_pdf(
+                valuation=report.valuation, version=report.version, language=report.language, report=report
+            )
+        except PdfUnavailable as exc:  # no fpdf2 or font here: 404 like report_pdf, never a 500
+            raise Http404 from exc
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="bao-cao-tham-dinh-{report.pk}.pdf"'
         return response
@@ -222,7 +226,7 @@ def published_report(request, pk: int, fmt: str = "html"):
 @require_http_methods(["GET", "POST"])
 def share(request, pk: int):
     valuation = _valuation_or_404(request, pk)
-    if not vperms.can_edit(request.user, valuation):
+    if not vperms.can_share(request.user, valuation):
         raise PermissionDenied
     deals = deals_for_user(request.user).filter(state__in=MESSAGE_STATES)
     form = ShareForm(request.POST or None, deals=deals, versions=selectors.versions_of(valuation))
