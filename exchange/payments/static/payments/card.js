@@ -31,7 +31,12 @@
     if (result.status === "requires_action") {
       var action = stripe.handleCardAction ? await stripe.handleCardAction(result.client_secret) : await stripe.confirmCardPayment(result.client_secret);
       if (action.error) { errors.textContent = action.error.message || "error"; document.getElementById("card-submit").disabled = false; return; }
-      result = {status: "succeeded", redirect: result.redirect};
+      // The bank's check (3D Secure) ended in the browser, so our server has not seen the result yet.
+      // Reloading the card page makes it read the PaymentIntent: a succeeded one is recorded at once and
+      // the page sends the buyer on to the payment (paid), instead of "awaiting payment" until Stripe's
+      // webhook arrives; an intent that still needs a card shows the form again.
+      window.location.replace(window.location.href);
+      return;
     }
     if (result.status === "succeeded" || result.status === "processing") { window.location = result.redirect; return; }
     errors.textContent = result.message || "";
