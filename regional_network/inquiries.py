@@ -294,7 +294,9 @@ def forwarded_inquiry_deliver(*, inquiry_id: int) -> str:
     now = timezone.now()
     with transaction.atomic():
         locked = (
-            ForwardedInquiry.objects.select_for_update().select_related("peer", "user").get(pk=inquiry.pk)
+            ForwardedInquiry.objects.select_for_update(of=("self",))
+            .select_related("peer", "user")
+            .get(pk=inquiry.pk)
         )
         if locked.status != ForwardedStatus.QUEUED:
             return "skipped"  # a concurrent run, or the status callback, came first
@@ -321,7 +323,9 @@ def _delivery_failed(inquiry: ForwardedInquiry, exc: PeerError) -> str:
     now = timezone.now()
     with transaction.atomic():
         locked = (
-            ForwardedInquiry.objects.select_for_update().select_related("peer", "user").get(pk=inquiry.pk)
+            ForwardedInquiry.objects.select_for_update(of=("self",))
+            .select_related("peer", "user")
+            .get(pk=inquiry.pk)
         )
         if locked.status != ForwardedStatus.QUEUED:
             return "skipped"
@@ -376,7 +380,7 @@ def forwarded_inquiry_status_receive(*, peer: Peer, callback_id: str, payload: A
         raise InquiryError(400, "bad_request", "reason must be a string")
     with transaction.atomic():
         inquiry = (
-            ForwardedInquiry.objects.select_for_update()
+            ForwardedInquiry.objects.select_for_update(of=("self",))  # ``user`` is nullable: lock no join
             .select_related("peer", "user")
             .filter(callback_id=key, peer=peer)  # only the origin it was sent to may answer it
             .first()
@@ -443,7 +447,7 @@ def _owner_people(inquiry: IncomingInquiry, *, exclude=None) -> list:
 def incoming_inquiry_receive(*, peer: Peer, payload: Any) -> tuple[IncomingInquiry, bool]:
     """A peer forwards its member's interest in one of OUR published listings. ``(inquiry, created)``.
 
-    Raises ``InquiryError`` (400 invalid, 404 not our listing, 410 no longer public).
+    Raises ``InquiryError`` (400 invalid, 404 not our listing or never published, 410 no longer public).
     """
     from listings.lifecycle import PUBLIC_STATES
     from listings.models import Listing
@@ -476,7 +480,9 @@ def incoming_inquiry_receive(*, peer: Peer, payload: Any) -> tuple[IncomingInqui
         .filter(origin=settings.EXCHANGE_ORIGIN, ref=ref)
         .first()
     )
-    if listing is None:
+    # A listing that was never published (a draft, one still in review) does not exist for peers: a 410
+    # would tell them that such a ref is being prepared here, which only its organisation may know.
+    if listing is None or (listing.state not in PUBLIC_STATES and listing.published_at is None):
         raise InquiryError(404, "not_found", "no such listing at this origin")
     if listing.state not in PUBLIC_STATES:
         raise InquiryError(410, "gone", "the listing is no longer published")
