@@ -460,6 +460,70 @@ def organization_create(
     return organization
 
 
+#: Fields ``organization_update`` may change (the staff form's fields); verification has its own service.
+ORGANIZATION_EDITABLE_FIELDS = (
+    "ref",
+    "name",
+    "name_en",
+    "short_name",
+    "kind",
+    "country",
+    "tax_code",
+    "address",
+    "province",
+    "website",
+    "email",
+    "phone",
+    "description",
+    "description_en",
+)
+#: ``hook(organization_id, changed_field_names)`` runs after commit of every ``organization_update`` that
+#: changed something: other apps follow an organisation without accounts importing them (the search index
+#: holds the organisation's names in its listings' documents: ``listings.search.indexing``).
+_ORGANIZATION_CHANGE_HOOKS: list = []
+
+
+def register_organization_change_hook(hook):
+    if hook not in _ORGANIZATION_CHANGE_HOOKS:
+        _ORGANIZATION_CHANGE_HOOKS.append(hook)
+    return hook
+
+
+def _audit_value(value):
+    return getattr(value, "pk", value)
+
+
+def organization_update(*, actor: User, organization: Organization, changes: dict[str, Any]) -> Organization:
+    """Change an organisation's details (staff, or a TTO manager of it): validated, audited with the
+    values before and after, and the change hooks run after commit with the names of the fields that
+    changed (a rename reaches the search index this way). Nothing changed: nothing written."""
+    unknown = set(changes) - set(ORGANIZATION_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"organization_update cannot change {sorted(unknown)}")  # a caller's mistake
+    _require_manager(actor, organization)
+    with transaction.atomic():
+        fresh = Organization.objects.select_for_update().get(pk=organization.pk)
+        changed = [name for name, value in changes.items() if getattr(fresh, name) != value]
+        if not changed:
+            return fresh
+        before = {name: _audit_value(getattr(fresh, name)) for name in changed}
+        for name in changed:
+            setattr(fresh, name, changes[name])
+        fresh.full_clean()
+        fresh.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            actor=actor,
+            action="organization.updated",
+            target=fresh,
+            before=before,
+            after={name: _audit_value(getattr(fresh, name)) for name in changed},
+        )
+        organization_id, fields = fresh.pk, frozenset(changed)
+        for hook in list(_ORGANIZATION_CHANGE_HOOKS):
+            transaction.on_commit(lambda hook=hook: hook(organization_id, fields))
+    return fresh
+
+
 def organization_verify(*, actor: User, organization: Organization) -> Organization:
     _require_staff(actor)
     with transaction.atomic():

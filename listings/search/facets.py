@@ -93,11 +93,16 @@ def _natural_key(name: str, value: str):
 def label_facet(name: str, counts: Iterable[tuple[object, int]], language: str = "vi") -> list[FacetValue]:
     """(value, count) pairs → ``FacetValue``s with labels, zero counts dropped, ordered, limited."""
     pairs = [(str(value), int(count)) for value, count in counts if value not in (None, "") and count]
+    limit = FACET_LIMITS.get(name)
+    if limit and name not in NATURAL_ORDER and len(pairs) > limit:
+        # Only values that can make the cut need a label: the top ``limit`` counts and any tied with
+        # the last of them (ties are ordered by label).
+        cutoff = sorted((c for _, c in pairs), reverse=True)[limit - 1]
+        pairs = [(v, c) for v, c in pairs if c >= cutoff]
     labels = _labels(name, [v for v, _ in pairs], language)
     values = [FacetValue(v, labels.get(v, v), c) for v, c in pairs]
     if name in NATURAL_ORDER:
         values.sort(key=lambda fv: _natural_key(name, fv.value))
     else:
         values.sort(key=lambda fv: (-fv.count, fv.label.lower(), fv.value))
-    limit = FACET_LIMITS.get(name)
     return values[:limit] if limit else values

@@ -3,8 +3,9 @@
 - ``listings.services`` calls the public-change hook after commit whenever a listing's public version
   changes (publish, approved edit, unpublish, expiry, close, renew...); the hook queues
   ``search_index_listings([id])``, which indexes the listing if it is published and removes it if not.
-- An organisation's rename changes no listing version: its service queues
-  ``search_reindex_organization(org_id)`` after commit.
+- An organisation's rename changes no listing version: ``exchange.accounts.services.organization_update``
+  (the Wagtail admin's organisation edit goes through it) runs its change hooks after commit, and
+  ``on_organization_change`` queues ``search_reindex_organization(org_id)`` when a name changed.
 - ``search_reconcile`` (hourly) compares (id, stamp) of the published listings with each index and
   repairs the drift in batches: missing or stale documents are indexed, the rest removed. It also
   catches what no service reports (a row deleted in the admin, an update made in a shell).
@@ -69,15 +70,27 @@ def on_public_change(listing_id: int) -> None:
 
 
 def queue_organization_reindex(organization_id: int) -> None:
-    """Call from the organisation update service when its name (or short name) changes."""
+    """Queue the reindex of an organisation's published listings (after commit)."""
     enqueue_on_commit(search_reindex_organization, organization_id)
 
 
+#: The organisation's fields its listings' search documents hold (``text.build_document``).
+ORGANIZATION_INDEXED_FIELDS = frozenset({"name", "name_en", "short_name"})
+
+
+def on_organization_change(organization_id: int, fields) -> None:
+    """The ``organization_update`` change hook: a new name must reach the organisation's listings."""
+    if ORGANIZATION_INDEXED_FIELDS & set(fields):
+        queue_organization_reindex(organization_id)
+
+
 def connect() -> None:
-    """Register the hook (from ``ListingsConfig.ready``)."""
+    """Register the hooks (from ``ListingsConfig.ready``)."""
+    from exchange.accounts.services import register_organization_change_hook
     from listings.services import register_public_change_hook
 
     register_public_change_hook(on_public_change)
+    register_organization_change_hook(on_organization_change)
 
 
 # --- reconcile -------------------------------------------------------------------------------------

@@ -164,8 +164,32 @@ def build_document(listing) -> SearchDocument:
 
 
 # --- highlighting ----------------------------------------------------------------------------------
-def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for every folded character, the index of the original one it came from."""
+def _one_to_one_table() -> tuple[dict[int, str], re.Pattern]:
+    """``str.translate`` table folding, one character to one character, every code point of the Latin
+    blocks Vietnamese (and English) text is written in, and a pattern of every other character: text
+    without one folds position for position, so a folded offset is the original offset."""
+    table: dict[int, str] = {}
+    irregular: list[str] = []
+    for start, end in ((0x00, 0x250), (0x1E00, 0x1F00)):
+        for code in range(start, end):
+            folded = fold_char(chr(code))
+            if len(folded) == 1:
+                table[code] = folded
+            else:
+                irregular.append(chr(code))
+    covered = "\x00-\u024f\u1e00-\u1eff"
+    pattern = re.compile(f"[^{covered}]|[{re.escape(''.join(irregular))}]")
+    return table, pattern
+
+
+_FOLD_TABLE, _IRREGULAR = _one_to_one_table()
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """The folded text and, for every folded character, the index of the original one it came from
+    (``None`` when they are the same: text of the common Latin letters folds one to one, in C)."""
+    if not _IRREGULAR.search(text):
+        return text.translate(_FOLD_TABLE), None
     out: list[str] = []
     offsets: list[int] = []
     for index, ch in enumerate(text):
@@ -183,12 +207,17 @@ def match_spans(text: str, tokens: Iterable[str]) -> list[tuple[int, int]]:
     if not text or not wanted:
         return []
     folded, offsets = _fold_with_offsets(text)
+    if not any(token in folded for token in wanted):  # most fields of a page hold no query word
+        return []
     spans: list[tuple[int, int]] = []
     for m in TOKEN_RE.finditer(folded):
         if m.group() not in wanted:
             continue
-        start = offsets[m.start()]
-        end = offsets[m.end() - 1] + 1
+        if offsets is None:
+            start, end = m.start(), m.end()
+        else:
+            start = offsets[m.start()]
+            end = offsets[m.end() - 1] + 1
         # Take along combining marks that follow (text in NFD form) - they fold to nothing.
         while end < len(text) and not fold_char(text[end]):
             end += 1
@@ -199,13 +228,14 @@ def match_spans(text: str, tokens: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def highlight(original: str, tokens: Sequence[str]) -> SafeString:
-    """``original`` HTML-escaped with the words matching ``tokens`` (folded) wrapped in ``<mark>``."""
+def highlight(original: str, tokens: Sequence[str], spans: list[tuple[int, int]] | None = None) -> SafeString:
+    """``original`` HTML-escaped with the words matching ``tokens`` (folded) wrapped in ``<mark>``
+    (``spans``: its ``match_spans`` when the caller has them already)."""
     if not original:
         return mark_safe("")
     pieces: list[str] = []
     last = 0
-    for start, end in match_spans(original, tokens):
+    for start, end in match_spans(original, tokens) if spans is None else spans:
         pieces.append(html.escape(original[last:start]))
         pieces.append(f"<mark>{html.escape(original[start:end])}</mark>")
         last = end
@@ -248,8 +278,9 @@ def listing_highlights(listing, tokens: Sequence[str], language: str = "vi") -> 
     for name in ("title", "summary"):
         for lang in order:
             text = getattr(listing, f"{name}_{lang}", "") or ""
-            if match_spans(text, tokens):
-                out[name] = highlight(text, tokens)
+            spans = match_spans(text, tokens)
+            if spans:
+                out[name] = highlight(text, tokens, spans)
                 break
     for lang in order:
         found = None
@@ -267,7 +298,8 @@ def listing_highlights(listing, tokens: Sequence[str], language: str = "vi") -> 
     if not listing.anonymous:
         org = listing.organization
         for text in (org.name, org.name_en, org.short_name):
-            if text and match_spans(text, tokens):
-                out["organization"] = highlight(text, tokens)
+            spans = match_spans(text, tokens) if text else []
+            if spans:
+                out["organization"] = highlight(text, tokens, spans)
                 break
     return out

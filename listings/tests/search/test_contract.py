@@ -73,6 +73,25 @@ def test_organisation_name_and_province_are_searchable(backend, corpus, orgs, pl
     assert ids(backend.search(SearchQuery(q="cần thơ cảm biến")))[0] == ct.pk
 
 
+def test_an_organisation_renamed_through_its_service_is_found_by_the_new_name(
+    backend, corpus, orgs, django_capture_on_commit_callbacks
+):
+    """``organization_update`` runs its change hooks after commit; the search hook reindexes the
+    organisation's listings in every indexing backend."""
+    from exchange.accounts.services import organization_update
+    from exchange.accounts.tests.factories import staff_user
+
+    listing = corpus.add(title_vi="Cảm biến độ mặn", organization=orgs["bk"])
+    corpus.sync()
+    assert ids(backend.search(SearchQuery(q="bach khoa"))) == [listing.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_update(
+            actor=staff_user(), organization=orgs["bk"], changes={"name": "Đại học Quốc gia Thành phố"}
+        )
+    assert ids(backend.search(SearchQuery(q="quoc gia thanh pho"))) == [listing.pk]
+    assert backend.search(SearchQuery(q="bach khoa")).total == 0
+
+
 def test_anonymous_request_hides_its_organisation(backend, corpus, orgs):
     anon = corpus.add(
         request=True, title_vi="Cần công nghệ lọc nước", organization=orgs["vien"], anonymous=True

@@ -59,6 +59,42 @@ def test_organisation_rename_reindexes_its_listings(
     assert db_backend.search(SearchQuery(q="bach khoa")).total == 0
 
 
+def test_renaming_an_organisation_in_the_wagtail_admin_reindexes_its_listings(
+    db_backend, corpus, orgs, client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from exchange.accounts.tests.factories import staff_user
+    from exchange.core.models import AuditLog
+
+    listing = corpus.add(title_vi="Cảm biến độ mặn", organization=orgs["bk"])
+    corpus.sync()
+    client.force_login(staff_user())
+    url = reverse("accounts_organizations:edit", args=[orgs["bk"].pk])
+    form = client.get(url).context["form"]
+    data = {name: "" if form[name].value() is None else form[name].value() for name in form.fields}
+    data["name"] = "Đại học Quốc gia Thành phố"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert [h.listing_id for h in db_backend.search(SearchQuery(q="quoc gia")).hits] == [listing.pk]
+    assert db_backend.search(SearchQuery(q="bach khoa")).total == 0
+    entry = AuditLog.objects.get(action="organization.updated")
+    assert entry.before == {"name": "Trường Đại học Bách khoa"}
+
+
+def test_a_change_of_no_indexed_field_queues_no_reindex(db_backend, orgs, django_capture_on_commit_callbacks):
+    from exchange.accounts.services import organization_update
+    from exchange.accounts.tests.factories import staff_user
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        organization_update(actor=staff_user(), organization=orgs["bk"], changes={"phone": "028 3864 7256"})
+    for callback in callbacks:  # the change hooks themselves
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            callback()
+        assert queued == []
+
+
 def test_rolled_back_publish_queues_nothing(
     db_backend, people, make_listing, django_capture_on_commit_callbacks
 ):
