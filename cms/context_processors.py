@@ -44,9 +44,18 @@ def _alternates(request) -> list[dict]:
 
 
 def site(request) -> dict:
-    """``demo_data_present``, ``alternate_urls`` (hreflang) and ``canonical_url``, all computed lazily."""
+    """``demo_data_present``, ``alternate_urls`` (hreflang), ``canonical_url`` and the listings' cache
+    version, all computed lazily."""
     return {
         "demo_data_present": SimpleLazyObject(demo_data_present),
         "alternate_urls": SimpleLazyObject(lambda: _alternates(request)),
         "canonical_url": SimpleLazyObject(lambda: request.build_absolute_uri(request.path)),
+        # The key part that makes cached listing fragments stale on any change (listings.cache).
+        "listings_cache_version": SimpleLazyObject(_listings_cache_version),
     }
+
+
+def _listings_cache_version():
+    from listings.cache import public_version
+
+    return public_version()

@@ -16,6 +16,7 @@ from django.db import models
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -181,24 +182,30 @@ class HomePage(SitePage):
         from listings.models import ListingKind
 
         context = super().get_context(request, *args, **kwargs)
-        featured_ids = list(
-            self.featured_listings.order_by("sort_order").values_list("listing_id", flat=True)[
-                :HOME_FEATURED_MAX
-            ]
-        )
-        featured = {
-            listing.pk: listing for listing in selectors.listings_published().filter(pk__in=featured_ids)
-        }
+
+        def featured():
+            featured_ids = list(
+                self.featured_listings.order_by("sort_order").values_list("listing_id", flat=True)[
+                    :HOME_FEATURED_MAX
+                ]
+            )
+            found = {
+                listing.pk: listing for listing in selectors.listings_published().filter(pk__in=featured_ids)
+            }
+            return [found[pk] for pk in featured_ids if pk in found]
+
+        # Lazy: the template caches these sections (listings.cache version), and a cached section runs
+        # none of these queries.
         context.update(
             {
-                "featured": [featured[pk] for pk in featured_ids if pk in featured],
-                "latest_offers": list(
-                    selectors.listings_published(kind=ListingKind.OFFER)[:HOME_LATEST_COUNT]
+                "featured": SimpleLazyObject(featured),
+                "latest_offers": SimpleLazyObject(
+                    lambda: list(selectors.listings_published(kind=ListingKind.OFFER)[:HOME_LATEST_COUNT])
                 ),
-                "latest_requests": list(
-                    selectors.listings_published(kind=ListingKind.REQUEST)[:HOME_LATEST_COUNT]
+                "latest_requests": SimpleLazyObject(
+                    lambda: list(selectors.listings_published(kind=ListingKind.REQUEST)[:HOME_LATEST_COUNT])
                 ),
-                "counters": selectors.listing_counters(),
+                "counters": SimpleLazyObject(selectors.listing_counters),
             }
         )
         return context
@@ -716,7 +723,9 @@ class NavigationLink(Orderable):
         if self.link_page_id:
             page = self.link_page.localized if i18n_enabled() else self.link_page
             return page.get_url(request) or ""
-        return self.link_url
+        from exchange.core.sanitize import safe_url
+
+        return safe_url(self.link_url)  # never a javascript: or data: link in the menus
 
 
 class MenuItem(NavigationLink):

@@ -18,3 +18,6 @@ class ListingsConfig(AppConfig):
         from . import saved_searches  # alerts for saved searches on every public change (issue #5)
 
         saved_searches.connect()
+        from . import cache  # cached public fragments and choice lists go stale on every change (#10)
+
+        cache.connect()
