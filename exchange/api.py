@@ -95,8 +95,16 @@ class ConflictSerializer(serializers.Serializer):
 
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
-    "description": "Messages by field (`non_field_errors` for the rest).",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": "Messages by field (`non_field_errors` for the rest); a body that cannot be parsed at "
+    "all (malformed JSON or form data) gets a single `detail` message instead.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            # a nested object or a list's items: messages by key or index, e.g. {"methods": {"0": […]}}
+            {"type": "object"},
+        ]
+    },
     "example": {"trl_min": ["Đảm bảo giá trị này nhỏ hơn hoặc bằng 9."]},
 }
 
@@ -117,6 +125,40 @@ _ERRORS = {
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: _ERRORS[code] for code in codes}
+
+
+def document_list_conventions(result, generator, request, public):
+    """drf-spectacular postprocessing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``) for what
+    every paginated list does, so lists added later are documented without each view remembering it:
+
+    - a page that is not a number or past the end answers 404 (DRF's ``PageNumberPagination``);
+    - an optional query parameter sent empty (``?trl_max=``, as an HTML form sends it) means "not given"
+      (DRF and django-filter skip empty values): ``allowEmptyValue``.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    error = (
+        {"$ref": "#/components/schemas/Error"}
+        if "Error" in schemas
+        else {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+    )
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.get("parameters", [])
+            if not any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
+                continue
+            operation.setdefault("responses", {}).setdefault(
+                "404",
+                {
+                    "description": "Not found, not visible to you, or page out of range.",
+                    "content": {"application/json": {"schema": error}},
+                },
+            )
+            for parameter in parameters:
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result
 
 
 class NotFoundView(ServiceErrorsMixin, APIView):

@@ -178,14 +178,16 @@ FACETS_HELP = (
 
 
 class TechnologySearchItemSerializer(TechnologySummarySerializer):
+    # Not read_only: drf-spectacular marks read-only fields required, but only searched lists carry it.
     highlights = serializers.DictField(
-        child=serializers.CharField(), required=False, read_only=True, help_text=HIGHLIGHTS_HELP
+        child=serializers.CharField(), required=False, help_text=HIGHLIGHTS_HELP
     )
 
 
 class RequestSearchItemSerializer(RequestSummarySerializer):
+    # Not read_only: drf-spectacular marks read-only fields required, but only searched lists carry it.
     highlights = serializers.DictField(
-        child=serializers.CharField(), required=False, read_only=True, help_text=HIGHLIGHTS_HELP
+        child=serializers.CharField(), required=False, help_text=HIGHLIGHTS_HELP
     )
 
 

@@ -145,3 +145,99 @@ def test_unknown_api_paths_are_json_404_not_redirects(client, path):
 def test_a_missing_trailing_slash_still_redirects(client):
     response = client.get("/api/v1/technologies")
     assert response.status_code == 301 and response["Location"] == "/api/v1/technologies/"
+
+
+# --- regressions found by the API fuzzer (tests/test_api_fuzz.py) ----------------------------------------
+def test_component_names_are_unambiguous(schema):
+    """Two serializers once shared "OrganizationRef" and two "AcceptIn": one of each pair was documented
+    with the other's shape (a technology's organisation wrongly required `id` and `country`)."""
+    components = schema["components"]["schemas"]
+    assert set(components["OrganizationRef"]["properties"]) == {"ref", "name"}
+    assert {"id", "ref", "name", "country"} <= set(components["DealOrganization"]["properties"])
+    assert set(components["AcceptInRequest"]["properties"]) == {"nda_template"}
+    assert set(components["QuoteAcceptInRequest"]["properties"]) == {"quote"}
+
+
+def test_every_paginated_list_documents_its_page_out_of_range_404(schema):
+    paginated = [
+        (method, path, op)
+        for path, method, op in operations(schema)
+        if any(p["in"] == "query" and p["name"] == "page" for p in op.get("parameters", []))
+    ]
+    assert {"/api/v1/deals/", "/api/v1/support/requests/", "/api/v1/valuations/"} <= {
+        p for _, p, _ in paginated
+    }
+    assert [(m, p) for m, p, op in paginated if "404" not in op["responses"]] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/deals/{id}/messages/",
+        "/api/v1/deals/{id}/terms/",
+        "/api/v1/deals/{id}/ratings/",
+        "/api/v1/valuations/{id}/versions/",
+    ],
+)
+def test_unpaginated_lists_are_documented_as_plain_arrays(schema, path):
+    """These answer the whole list; they were documented as `{count, next, results}` pages."""
+    op = schema["paths"][path]["get"]
+    assert "page" not in {p["name"] for p in op.get("parameters", [])}
+    assert op["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_highlights_are_optional_in_list_items(schema):
+    """Only a list searched with `q` carries `highlights`; it was documented as always present."""
+    for name in ("TechnologySearchItem", "RequestSearchItem"):
+        assert "highlights" not in schema["components"]["schemas"][name].get("required", [])
+
+
+def test_an_unparseable_body_gets_the_documented_400(schema, client):
+    """DRF answers malformed JSON with `{"detail": "JSON parse error …"}`; the 400 schema allowed only
+    lists of messages by field."""
+    from jsonschema import validate as validate_json
+
+    response = client.post("/api/v1/auth/token/", data=b"\xb0{", content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert "JSON parse error" in body["detail"]
+    documented = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]["400"]
+    validate_json(body, documented["content"]["application/json"]["schema"])
+
+
+def test_a_page_out_of_range_is_a_documented_json_404(client):
+    from exchange.accounts import tokens
+    from exchange.accounts.tests.factories import UserFactory
+
+    _, key = tokens.api_token_create(user=UserFactory(), name="t")
+    for path in ("/api/v1/deals/", "/api/v1/support/requests/", "/api/v1/valuations/"):
+        response = client.get(path, {"page": "0"}, HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 404, path
+        assert "detail" in response.json()
+
+
+def test_empty_list_filters_are_documented_as_allowed(schema, client):
+    """``?trl_max=`` is ignored like a missing filter (as a form sends it); the schema said integer only."""
+    params = {p["name"]: p for p in schema["paths"]["/api/v1/technologies/"]["get"]["parameters"]}
+    assert params["trl_max"]["allowEmptyValue"] is True
+    assert client.get("/api/v1/technologies/", {"trl_max": ""}).status_code == 200
+
+
+def test_nested_field_errors_fit_the_documented_400(schema, client):
+    """A list field's errors come by index (``{"methods": {"0": ["…"]}}``); found by ``make fuzz``."""
+    from jsonschema import validate as validate_json
+
+    from exchange.accounts import tokens
+    from exchange.accounts.tests.factories import UserFactory
+
+    _, key = tokens.api_token_create(user=UserFactory(), name="t")
+    response = client.post(
+        "/api/v1/valuations/",
+        {"title": "x", "methods": ["AAA"]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+    )
+    assert response.status_code == 400
+    assert "0" in response.json()["methods"]
+    documented = schema["paths"]["/api/v1/valuations/"]["post"]["responses"]["400"]
+    validate_json(response.json(), documented["content"]["application/json"]["schema"])

@@ -189,7 +189,7 @@ class ValuationViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         responses={201: s.ValuationVersionSerializer, **ERRORS},
         tags=["valuations"],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)  # GET: the whole list, as documented
     def versions(self, request, pk=None):
         serializer = s.SaveVersionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -138,7 +138,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         request=s.MessageInSerializer,
         responses={201: s.MessageSerializer, **LIMITED},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list, as documented
     def messages(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":
@@ -160,7 +160,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         request=s.TermsInSerializer,
         responses={201: s.TermSheetSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list, as documented
     def terms(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":
@@ -319,7 +319,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         request=s.RatingInSerializer,
         responses={201: s.RatingSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list, as documented
     def ratings(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from listings.models import TransactionType
@@ -9,6 +10,9 @@ from listings.models import TransactionType
 from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
 
 
+# Its own component name: listings' OrganizationRef (ref and name, hidden for anonymous requests) is a
+# different shape, and two components of one name make the schema describe one of them wrongly.
+@extend_schema_serializer(component_name="DealOrganization")
 class OrganizationRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     ref = serializers.CharField()

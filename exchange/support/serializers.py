@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .models import ServiceKind, ServiceQuote, ServiceRequest
@@ -76,6 +77,9 @@ class QuoteInSerializer(serializers.Serializer):
     valid_until = serializers.DateField()
 
 
+# Not "AcceptIn": the deals API has its own (an NDA template), and one component name for both would
+# document one of the two bodies wrongly.
+@extend_schema_serializer(component_name="QuoteAcceptIn")
 class AcceptInSerializer(serializers.Serializer):
     quote = serializers.IntegerField()
 
