@@ -4,13 +4,14 @@ a "sync now" button that queues a pull through ``services.peer_sync_now``.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views.generic import models as generic_models
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
@@ -86,8 +87,44 @@ class PeerDashboardView(WagtailAdminTemplateMixin, TemplateView):
         return redirect(reverse("federation-peers:dashboard", args=[self.peer.pk]))
 
 
+class _ServiceErrorsToForm:
+    """A ValidationError from the service (our own origin, a malformed key) goes back onto the form."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class PeerCreateView(_ServiceErrorsToForm, generic_models.CreateView):
+    """Adding a peer goes through ``peer_create`` (validation and the audit row), not a bare form save."""
+
+    def save_instance(self):
+        data = {f: self.form.cleaned_data[f] for f in services.PEER_EDITABLE}
+        return services.peer_create(actor=self.request.user, **data)
+
+
+class PeerEditView(_ServiceErrorsToForm, generic_models.EditView):
+    """Edits go through ``peer_update``, which audits key changes (fingerprints) and enabling/disabling."""
+
+    def save_instance(self):
+        data = {f: self.form.cleaned_data[f] for f in services.PEER_EDITABLE}
+        return services.peer_update(actor=self.request.user, peer=self.object, **data)
+
+
+class PeerDeleteView(generic_models.DeleteView):
+    def delete_action(self):
+        services.peer_delete(actor=self.request.user, peer=self.object)
+
+
 class PeerViewSet(ModelViewSet):
     model = Peer
+    add_view_class = PeerCreateView
+    edit_view_class = PeerEditView
+    delete_view_class = PeerDeleteView
     icon = "site"
     menu_label = _("Sàn liên thông")
     menu_name = "federation-peers"

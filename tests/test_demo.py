@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from exchange.accounts.models import Organization, User
 from listings.lifecycle import ListingState
@@ -54,7 +55,10 @@ def test_role_accounts_and_workflow_states(seeded, client):
         "broker@techex.local",
         "appraiser@techex.local",
     ]:
-        assert client.login(email=email, password="demo-techex-2026"), email
+        # Through the real sign-in form: the lockout backend needs the request that client.login() lacks.
+        response = client.post(reverse("account_login"), {"login": email, "password": "demo-techex-2026"})
+        assert response.status_code == 302 and "_auth_user_id" in client.session, email
+        client.logout()
     states = set(Listing.objects.values_list("state", flat=True))
     assert {ListingState.DRAFT, ListingState.SUBMITTED, ListingState.AWAITING_MODERATION} <= states
     assert ListingRevision.objects.filter(state=RevisionState.PENDING).count() == 1

@@ -61,11 +61,13 @@ class TokenObtainView(ServiceErrorsMixin, APIView):
         operation_id="auth_token_create",
         tags=["auth"],
         request=TokenObtainSerializer,
-        responses={201: TokenIssuedSerializer, **error_responses(400, 403)},
+        responses={201: TokenIssuedSerializer, **error_responses(400, 403, 429)},
         auth=[],
         description=(
             "Returns a new token (201). Wrong email or password: 400 with one generic message. "
             "Inactive accounts cannot sign in; an account whose email is not verified: 403. "
+            "Too many requests, or sign-in locked after repeated wrong passwords for this email from "
+            "this address (the same lockout as the sign-in form): 429 with `Retry-After`. "
             "Use it as `Authorization: Token <token>`."
         ),
     )

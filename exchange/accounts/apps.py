@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tài khoản và tổ chức"
 
     def ready(self):
-        from . import audit, notifications  # noqa: F401  (audit receivers; notification kinds)
+        from . import audit, lockout, notifications  # noqa: F401  (audit receivers; notification kinds)
+
+        lockout.connect()

@@ -43,9 +43,15 @@ def api_token_credentials_check(*, email: str, password: str, request=None) -> U
     """The user these credentials belong to, if they may hold API tokens.
 
     A wrong email or password gives one generic message (no way to learn whether an account exists);
-    only someone who knows the password is told that the email address must be verified first.
+    only someone who knows the password is told that the email address must be verified first. Failures
+    count towards the sign-in lockout (django-axes needs the request); once locked, even the right
+    password gets ``LoginLockedOut`` (429) until the lock ends.
     """
+    from .lockout import raise_if_locked_out
+
     user = authenticate(request, email=(email or "").strip().lower(), password=password or "")
+    if user is None:
+        raise_if_locked_out(request)
     if user is None or not user.is_active:
         raise ValidationError(_("Email hoặc mật khẩu không đúng."), code="invalid_credentials")
     if not _has_verified_email(user):

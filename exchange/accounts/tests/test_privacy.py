@@ -143,4 +143,5 @@ def test_delete_view_needs_the_password(client, person):
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
     assert not User.objects.get(pk=person.pk).is_active
-    assert not client.login(email=person.email, password=PASSWORD)
+    response = client.post(reverse("account_login"), {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
