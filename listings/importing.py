@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -60,6 +61,8 @@ from .interchange import (
 from .lifecycle import ListingState
 from .models import IPRight, IPStatus, IPType, Listing, ListingKind, ScienceField, TransactionType
 from .snapshots import apply_snapshot, diff_snapshots, listing_snapshot, normalize, save_ip_rights
+
+logger = logging.getLogger(__name__)
 
 S = ListingState
 SYSTEM_USER_EMAIL = "system@techex.local"
@@ -502,6 +505,12 @@ class ImportReport:
         return text
 
 
+class ImportFailed(Exception):
+    """The database failed during the import (a lost connection, a lock timeout, a constraint the
+    validator could not foresee). The import's one transaction was rolled back: nothing was written, and
+    the same file can be imported again."""
+
+
 class _Abort(Exception):
     def __init__(self, errors: list[RecordError]):
         self.errors = errors
@@ -563,6 +572,12 @@ def import_records(
                     progress(1)
     except _Abort as abort:
         return ImportReport(errors=abort.errors)
+    except DatabaseError as exc:
+        logger.exception("Import of %s records by %s rolled back on a database error", len(records), actor)
+        raise ImportFailed(
+            "Lỗi cơ sở dữ liệu khi nhập; không có tin nào được nhập, hãy thử lại "
+            "(a database error stopped the import; nothing was imported, try again)."
+        ) from exc
     return report
 
 

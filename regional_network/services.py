@@ -113,8 +113,97 @@ def peer_create(
     )
     peer.full_clean()
     peer.save()
-    audit_record(actor=actor, action="peer.create", target=peer, after={"origin": origin, "active": active})
+    audit_record(
+        actor=actor,
+        action="peer.create",
+        target=peer,
+        after={"origin": origin, "active": active, "key_fingerprint": key_fingerprint(peer.public_key)},
+    )
     return peer
+
+
+def key_fingerprint(public_key: str) -> str:
+    """``sha256:<hex>`` of the raw 32-byte public key: what the audit log records about a key — enough for
+    staff to compare it with what the peer's staff read out, and never the key material itself."""
+    import base64
+    import hashlib
+
+    try:
+        raw = base64.b64decode((public_key or "").strip(), validate=True)
+    except ValueError:
+        raw = (public_key or "").encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+PEER_EDITABLE = ("name", "origin", "base_url", "public_key", "pull_interval", "active")
+
+
+@transaction.atomic
+def peer_update(*, actor, peer: Peer, **changes) -> Peer:
+    """Change a peer's registration (the admin form, commands). Every change is audited: a new public key
+    as ``peer.key_change`` with the old and new fingerprints (a key change decides whose signatures we
+    trust), switching the peer on or off as ``peer.enable`` / ``peer.disable``, the rest as
+    ``peer.update``."""
+    unknown = set(changes) - set(PEER_EDITABLE)
+    if unknown:
+        raise ValueError(f"peer_update cannot change {sorted(unknown)}")
+    current = Peer.objects.select_for_update().get(pk=peer.pk)
+    before = {f: getattr(current, f) for f in PEER_EDITABLE}
+    after = {**before, **changes}
+    after["base_url"] = str(after["base_url"]).rstrip("/")
+    after["public_key"] = str(after["public_key"]).strip()
+    _validate_peer_fields(origin=after["origin"], public_key=after["public_key"])
+    for name, value in after.items():
+        setattr(current, name, value)
+    current.full_clean()
+    changed = [f for f in PEER_EDITABLE if before[f] != after[f]]
+    if not changed:
+        return current
+    current.save(update_fields=changed)
+    if "public_key" in changed:
+        audit_record(
+            actor=actor,
+            action="peer.key_change",
+            target=current,
+            before={"key_fingerprint": key_fingerprint(before["public_key"])},
+            after={"key_fingerprint": key_fingerprint(after["public_key"])},
+            data={"origin": current.origin},
+        )
+    if "active" in changed:
+        audit_record(
+            actor=actor,
+            action="peer.enable" if after["active"] else "peer.disable",
+            target=current,
+            before={"active": before["active"]},
+            after={"active": after["active"]},
+            data={"origin": current.origin},
+        )
+    rest = [f for f in changed if f not in ("public_key", "active")]
+    if rest:
+        audit_record(
+            actor=actor,
+            action="peer.update",
+            target=current,
+            before={f: before[f] for f in rest},
+            after={f: after[f] for f in rest},
+        )
+    return current
+
+
+@transaction.atomic
+def peer_delete(*, actor, peer: Peer) -> None:
+    """Remove a peer's registration; its federated listings stay (records keep their origin)."""
+    audit_record(
+        actor=actor,
+        action="peer.delete",
+        target=peer,
+        before={
+            "origin": peer.origin,
+            "active": peer.active,
+            "key_fingerprint": key_fingerprint(peer.public_key),
+        },
+    )
+    peer.delete()
 
 
 def _record_label(raw: Any) -> tuple[str, Any]:
@@ -442,6 +531,17 @@ def backoff_seconds(failures: int, *, retry_after: float | None = None) -> float
     return min(delay, BACKOFF_CAP)
 
 
+def _page_int(page: dict, key: str, default: int) -> int:
+    """A feed page's integer field; anything else (a string, a float, a list) is a malformed page - checked
+    before a record is applied, so a bad cursor can neither move ours nor crash the pull."""
+    value = page.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PeerRefused(f"malformed feed page: {key} must be a non-negative integer")
+    return value
+
+
 @dataclass
 class SyncResult:
     status: str  # ok | busy | unavailable | refused | inactive
@@ -474,14 +574,14 @@ def peer_sync(*, peer_id: int, max_pages: int | None = None, progress=None, page
             page = upcoming.result()
             if not isinstance(page, dict) or not isinstance(page.get("records"), list):
                 raise PeerRefused("malformed feed page")
+            next_cursor = _page_int(page, "next_cursor", peer.cursor)
+            latest = _page_int(page, "latest_seq", next_cursor)
             if page.get("has_more") and (max_pages is None or result.pages + 1 < max_pages):
-                following = max(peer.cursor, int(page.get("next_cursor") or peer.cursor))
+                following = max(peer.cursor, next_cursor)
                 upcoming = prefetch.submit(client.changes, cursor=following, limit=page_limit)
             stats = federated_records_apply(peer=peer, records=page["records"])
             result.stats.add(stats)
             result.pages += 1
-            next_cursor = int(page.get("next_cursor") or peer.cursor)
-            latest = int(page.get("latest_seq") or next_cursor)
             with transaction.atomic():
                 Peer.objects.filter(pk=peer_id).update(
                     cursor=max(peer.cursor, next_cursor),

@@ -85,3 +85,25 @@ def audit_log_for_object(*, target: models.Model, limit: int = 50) -> QuerySet[A
             target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
         ).select_related("actor")
     )[:limit]
+
+
+def notification_lost_email_id_batches(
+    *, created_before, created_after, batch_size: int = 500
+) -> Iterator[list[int]]:
+    """Ids of notifications that should have been emailed at once but were not: created between the two
+    times, not emailed, not skipped, for a recipient who did not choose the daily digest (whose emails
+    the digest carries). Keyset pages of ``batch_size``, one query each."""
+    qs = (
+        Notification.objects.filter(
+            PENDING_EMAIL, created_at__lt=created_before, created_at__gte=created_after
+        )
+        .exclude(recipient__notification_preference__email_frequency=EmailFrequency.DAILY)
+        .order_by("pk")
+    )
+    last_id = 0
+    while True:
+        ids = list(qs.filter(pk__gt=last_id).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]

@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 
 #: Users looked at per query by the daily digest scheduler.
 DIGEST_USER_BATCH = 500
+#: A notification still not emailed this long after it was made lost its task (a worker killed after
+#: dequeuing it: huey removes a task from the queue before running it). ``NOTIFICATION_EMAIL_REPAIR_AFTER``
+#: (seconds) overrides it; older than the window, an email is no longer worth sending late.
+EMAIL_REPAIR_AFTER = 600
+EMAIL_REPAIR_WINDOW = datetime.timedelta(days=2)
 
 
 def enqueue_on_commit(task, *args, using: str | None = None, **kwargs) -> None:
@@ -70,6 +75,34 @@ def send_notification_email(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
 
 
+@db_periodic_task(crontab(minute="*/10"))
+def requeue_lost_notification_emails() -> int:
+    """Every 10 minutes: queue again the emails whose task was lost (see ``EMAIL_REPAIR_AFTER``).
+
+    Safe alongside a task that is merely late: ``notification_email_send`` claims the row before sending,
+    so a notification queued twice is emailed once. A worker killed between that claim and the send
+    loses the email (at most once, never twice).
+    """
+    from django.utils import timezone
+
+    from .selectors import notification_lost_email_id_batches
+
+    now = timezone.now()
+    after = datetime.timedelta(
+        seconds=getattr(settings, "NOTIFICATION_EMAIL_REPAIR_AFTER", EMAIL_REPAIR_AFTER)
+    )
+    queued = 0
+    for ids in notification_lost_email_id_batches(
+        created_before=now - after, created_after=now - EMAIL_REPAIR_WINDOW, batch_size=DIGEST_USER_BATCH
+    ):
+        for notification_id in ids:
+            send_notification_email(notification_id)
+        queued += len(ids)
+    if queued:
+        logger.warning("Queued %s notification emails again (their tasks were lost)", queued)
+    return queued
+
+
 @db_task(retries=3, retry_delay=300)
 def send_daily_digest(user_id: int) -> int:
     """Email one user's digest; a second run finds nothing left to send."""
@@ -94,3 +127,17 @@ def send_daily_digests() -> int:
         queued += len(user_ids)
     logger.info("Queued %s daily digests", queued)
     return queued
+
+
+@db_periodic_task(local_crontab(hour="2", minute="30"))
+def backup_nightly() -> str:
+    """Every night at 02:30 (Vietnam): back up the database and media into ``BACKUP_DIR``, keeping the
+    newest ``BACKUP_KEEP``. Off when ``BACKUP_ENABLED`` is false (e.g. when the host snapshots instead).
+    Not retried: a failed night is logged and the next night makes a complete one."""
+    if not getattr(settings, "BACKUP_ENABLED", True):
+        return ""
+    from .backup import backup_create
+
+    path = backup_create()
+    logger.info("Backup written to %s", path)
+    return str(path)

@@ -620,7 +620,7 @@ def organization_portfolio(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_import(request):
-    from listings.importing import ImportFileError, import_records, read_records
+    from listings.importing import ImportFailed, ImportFileError, import_records, read_records
 
     managed = _require_tto(request)
     organizations = Organization.objects.filter(pk__in=[o.pk for o in managed]).order_by("name")
@@ -639,6 +639,10 @@ def bulk_import(request):
                 report = import_records(records, actor=request.user, organization=organization)
             except PermissionDenied as error:
                 form.add_error("organization", str(error))
+            except ImportFailed:
+                messages.error(
+                    request, _("Lỗi cơ sở dữ liệu khi nhập; chưa có tin nào được nhập. Vui lòng thử lại.")
+                )
             else:
                 if report.ok:
                     messages.success(

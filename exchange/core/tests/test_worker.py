@@ -52,7 +52,7 @@ def queue_file(tmp_path):
 def start_worker(queue_file, tmp_path):
     procs = []
 
-    def start(*, email_dir: Path | None = None):
+    def start(*, email_dir: Path | None = None, extra_env: dict | None = None):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "exchange.core.tests.worker_settings",
@@ -61,7 +61,8 @@ def start_worker(queue_file, tmp_path):
         }
         if email_dir is not None:
             env["TECHEX_WORKER_EMAIL_DIR"] = str(email_dir)
-        log = (tmp_path / "worker.log").open("w")
+        env.update(extra_env or {})
+        log = (tmp_path / "worker.log").open("a")  # a restarted worker appends to the same log
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "run_huey", "--workers", "1"],
             cwd=settings.BASE_DIR,

@@ -7,6 +7,8 @@ come from the environment, so the worker subprocess shares them with the test th
                              (a file path on SQLite, a database name on PostgreSQL)
     TECHEX_WORKER_HUEY_PATH  the huey SQLite queue file
     TECHEX_WORKER_EMAIL_DIR  optional: write emails as files there
+    TECHEX_WORKER_SLOW_QUERIES  optional: seconds every query waits (``apps.CoreWorkerTestConfig``)
+    TECHEX_WORKER_EMAIL_REPAIR_AFTER  optional: ``NOTIFICATION_EMAIL_REPAIR_AFTER`` in seconds
 """
 
 import os
@@ -39,3 +41,6 @@ HUEY = {
 if os.environ.get("TECHEX_WORKER_EMAIL_DIR"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["TECHEX_WORKER_EMAIL_DIR"]
+
+if os.environ.get("TECHEX_WORKER_EMAIL_REPAIR_AFTER"):
+    NOTIFICATION_EMAIL_REPAIR_AFTER = int(os.environ["TECHEX_WORKER_EMAIL_REPAIR_AFTER"])

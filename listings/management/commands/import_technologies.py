@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from exchange.accounts import permissions as perms
 from exchange.accounts.models import Organization, User
-from listings.importing import ImportFileError, get_system_user, import_records, read_records
+from listings.importing import ImportFailed, ImportFileError, get_system_user, import_records, read_records
 
 
 class Command(BaseCommand):
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             report = import_records(
                 records, actor=actor, organization=org, publish=publish, is_demo=demo, progress=bar.update
             )
-        except PermissionDenied as exc:
+        except (PermissionDenied, ImportFailed) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
