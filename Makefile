@@ -9,7 +9,7 @@ PORT ?= 8000
 # localstripe, the local Stripe stand-in `make run` starts (exchange/payments/conf.py reads STRIPE_API_BASE)
 STRIPE_PORT ?= 8420
 
-.PHONY: run test test-postgresql audit bench-search bench-valuation bench-federation messages lint format migrations-check worker install install-test clean-var help
+.PHONY: run test test-postgresql fuzz audit bench-search bench-search-postgresql bench-valuation bench-federation bench-pages load messages lint format migrations-check worker install install-test clean-var help
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve http://$(HOST):$(PORT)/ with the worker"
@@ -66,6 +66,10 @@ bench-search: install
 	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) migrate -v0 --noinput && \
 	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) bench_search $(BENCH_ARGS)
 
+# The same benchmark on a throwaway PostgreSQL server (scripts/pg-test.sh; PG_TEST_PORT picks its port)
+bench-search-postgresql: install-test
+	PYTHON=$(VENV)/bin/python bash scripts/bench-search-postgresql.sh $(BENCH_ARGS)
+
 # Valuation engine: a 100,000-draw Monte Carlo over a 10-year relief-from-royalty (median of runs)
 bench-valuation: install
 	$(MANAGE) bench_valuation $(BENCH_ARGS)
@@ -74,6 +78,32 @@ bench-valuation: install
 # instances on loopback with their own SQLite databases): BENCH_ARGS="--n 20000 --changes 1000"
 bench-federation: install
 	$(MANAGE) bench_federation $(BENCH_ARGS)
+
+# Pages under load (issue #10): gunicorn + locust on loopback over a throwaway SQLite database with the demo
+# data and 2,000 listings; a plain Wagtail page is the baseline: BENCH_ARGS="--n 2000 --seconds 20 --users 10"
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[bench]"
+	touch $@
+
+bench-pages: install $(VENV)/.installed-bench
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) compiletranslations >/dev/null && \
+	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) migrate -v0 --noinput && \
+	SQLITE_PATH=$$d/bench.sqlite3 TECHEX_VAR_DIR=$$d $(MANAGE) bench_pages $(BENCH_ARGS)
+
+# Bounded load test (issue #11): gunicorn + a throwaway PostgreSQL (scripts/pg-test.sh) with the demo data and
+# 5,000 listings; 50 people search, browse and write in deal rooms for 60 s. BENCHMARK_NO_RATE_LIMITS lifts the
+# rate limits for that server only (docs/benchmarks.md): LOAD_ARGS="--users 50 --seconds 60 --n 5000 --port 8660"
+LOAD_PG_PORT ?= 55449
+load: install $(VENV)/.installed-bench
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	PG_TEST_PORT=$(LOAD_PG_PORT) TECHEX_VAR_DIR=$$d HUEY_SQLITE_PATH=$$d/huey.sqlite3 BENCHMARK_NO_RATE_LIMITS=1 \
+	bash scripts/pg-test.sh sh -c '$(MANAGE) compiletranslations >/dev/null && $(MANAGE) bench_load $(LOAD_ARGS)'
+
+# API fuzzing (schemathesis) against our OpenAPI schema: the module `make test` runs with a few examples per
+# operation, here with the coverage phase and FUZZ_MAX_EXAMPLES (default 100) generated cases per operation.
+fuzz: install-test
+	FUZZ_FULL=1 $(VENV)/bin/pytest -n 2 -p no:cacheprovider tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 # Known vulnerabilities in the installed dependencies (pip-audit, in its own venv; needs the PyPI JSON API
 # or OSV to be reachable - on a machine with only a package mirror every package is reported "not found").

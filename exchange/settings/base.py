@@ -6,6 +6,7 @@ other setup. See README.md for the list of variables.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     # Accounts
     "allauth",
     "allauth.account",
+    "axes",
     # API
     "rest_framework",
     "drf_spectacular",
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "exchange.core.middleware.RequestContextMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in refused by the lockout into its 429 page
 ]
 
 ROOT_URLCONF = "exchange.urls"
@@ -140,6 +143,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
             "OPTIONS": SQLITE_OPTIONS,
+            # Persistent connections under gunicorn (make bench-pages sets 60); 0 keeps runserver's
+            # thread-per-request from holding one connection per finished thread.
+            "CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", 0)),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -147,6 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked identifier + address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
     "exchange.accounts.backends.RolePermissionBackend",
@@ -169,6 +177,24 @@ ACCOUNT_ADAPTER = "exchange.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # Failed logins per IP and per account; new accounts per IP (allauth answers 429 past the limit).
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "signup": "10/h/ip"}
+# Lockout after repeated failed sign-ins (django-axes, exchange/accounts/lockout.py): after
+# LOGIN_LOCKOUT_FAILURES wrong passwords for one email from one IP, every sign-in of that email from that IP
+# (form, admin, API token) is refused with 429 for LOGIN_LOCKOUT_MINUTES, counted again from each attempt
+# made meanwhile. Only that combination is locked, so nobody can lock a person out from elsewhere; the
+# allauth rate limit above still slows guessing across addresses. A successful sign-in clears the count;
+# a password reset, staff (Django admin → Axes → Access attempts, delete) or
+# `manage.py axes_reset_username <email>` lift a lock. Failures and lockouts also go to the audit log.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_LOCKOUT_FAILURES", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "exchange.accounts.lockout.login_identifier"
+AXES_CLIENT_IP_CALLABLE = "exchange.core.middleware.client_ip_from_request"  # the audit log's notion of IP
+AXES_CLIENT_STR_CALLABLE = "exchange.accounts.lockout.client_description"  # no email or IP in log files
+AXES_LOCKOUT_CALLABLE = "exchange.accounts.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "login", "email", "ip_address", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in our audit log already (account.login)
 # The privacy notice a user consents to at registration; bump it when the text changes.
 PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
 PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacy@techex.local")
@@ -257,6 +283,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"DealSideEnum": "exchange.deals.models.Side"},
+    # The default enum hook, then what every paginated list does (404 for a page out of range, empty
+    # filters ignored).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "exchange.api.document_list_conventions",
+    ],
 }
 
 # --- Search ---------------------------------------------------------------------------------------
@@ -294,6 +326,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Wagtail's reference-index tasks run inline and would log two lines per saved object.
         "django_tasks": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are in the audit log already.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -359,6 +393,13 @@ DEALS_SIGNATURE_ALLOW_FETCHING = env_bool("DEALS_SIGNATURE_ALLOW_FETCHING", Fals
 FEDERATION_MAX_CONCURRENT = int(os.environ.get("FEDERATION_MAX_CONCURRENT", 8))
 FEDERATION_RATE_PER_MINUTE = int(os.environ.get("FEDERATION_RATE_PER_MINUTE", 600))
 
+# Nightly backups (exchange/core/backup.py, docs/deploy.md): the worker writes the database (SQLite online
+# backup or pg_dump) and both media trees into BACKUP_DIR/<timestamp>/ at 02:30 and keeps BACKUP_KEEP.
+BACKUP_ENABLED = env_bool("BACKUP_ENABLED", True)
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", 7))
+PG_BINDIR = os.environ.get("PG_BINDIR", "")  # where pg_dump/pg_restore live, if not the server's or PATH's
+
 # Shared cache (rate limits, health state): Redis when CACHE_REDIS_URL is set (production, several web
 # processes), else local memory per process (development and tests).
 if os.environ.get("CACHE_REDIS_URL"):
@@ -368,8 +409,26 @@ if os.environ.get("CACHE_REDIS_URL"):
             "LOCATION": os.environ["CACHE_REDIS_URL"],
         }
     }
+else:
+    # Room for the database search backend's cached answers (two entries per query; Django's default
+    # of 300 entries would evict them before they repeat).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+# Search: the database backend's answers are cached per query until the index changes, at most this long.
+SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", 300))
 # Rate limits of repeatable actions (exchange/core/ratelimit.py): "count/seconds" per person.
 RATE_LIMITS = {
     "deal_inquiry": os.environ.get("RATE_LIMIT_DEAL_INQUIRY", "10/3600"),
     "deal_message": os.environ.get("RATE_LIMIT_DEAL_MESSAGE", "30/600"),
 }
+# Load test only (`make load`, docs/benchmarks.md): 50 simulated people writing from one address would hit
+# every per-person and per-IP limit at once. BENCHMARK_NO_RATE_LIMITS=1 lifts them (count 0 = no limit);
+# never on by default, and production settings refuse to start with it.
+BENCHMARK_NO_RATE_LIMITS = env_bool("BENCHMARK_NO_RATE_LIMITS", False)
+if BENCHMARK_NO_RATE_LIMITS:
+    RATE_LIMITS = {action: "0/60" for action in RATE_LIMITS}
+    ACCOUNT_RATE_LIMITS = False

@@ -14,6 +14,8 @@ if not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the exchange's host names.")
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production.")
+if BENCHMARK_NO_RATE_LIMITS:  # noqa: F405 - the load test's switch (base.py)
+    raise ImproperlyConfigured("BENCHMARK_NO_RATE_LIMITS lifts the rate limits: load tests only.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
