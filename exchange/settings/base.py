@@ -335,6 +335,13 @@ LOGGING = {
 # Our pages run only our own static JavaScript and CSS: no inline scripts, styles or event handlers
 # (JSON-LD data blocks are not scripts). A view adds what it needs with django-csp's csp_update (the card
 # page adds Stripe.js, the valuation report its inline CSS by hash).
+# The video block (cms/blocks.py VideoBlock) embeds the providers' players in a frame: only these may be
+# framed on our pages (CSP_FRAME_SOURCES, comma-separated, replaces the list).
+CSP_FRAME_SOURCES = env_list("CSP_FRAME_SOURCES") or [
+    "https://www.youtube.com",
+    "https://www.youtube-nocookie.com",
+    "https://player.vimeo.com",
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -343,7 +350,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "frame-src": ["'none'"],
+        "frame-src": CSP_FRAME_SOURCES,
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -356,7 +363,7 @@ _ADMIN_CSP = {
     "script-src": ["'self'", "'unsafe-inline'"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
-    "frame-src": ["'self'"],
+    "frame-src": ["'self'", *CSP_FRAME_SOURCES],  # the live preview, with its videos
     "frame-ancestors": ["'self'"],
 }
 CONTENT_SECURITY_POLICY_SCOPES = {

@@ -123,3 +123,12 @@ def test_logging_filter_is_installed_and_redacts_arguments_and_tracebacks(settin
     assert RedactingFilter().filter(record) is True
     formatted = logging.Formatter().format(record)
     assert "a@b.vn" not in formatted and "s3cr3tvalue" not in formatted and "topsecret" not in formatted
+
+
+def test_public_pages_may_frame_only_the_video_players(client):
+    """The video block's YouTube/Vimeo players are the only frames a public page may load (a policy of
+    frame-src 'none' used to blank every embedded video); the card page adds Stripe's on its own."""
+    csp = _directives(client.get(reverse("listings:technology_list")))
+    assert "https://www.youtube.com" in csp["frame-src"]
+    assert "https://player.vimeo.com" in csp["frame-src"]
+    assert "'self'" not in csp["frame-src"] and "*" not in csp["frame-src"]
