@@ -36,6 +36,12 @@ urlpatterns += i18n_patterns(
     prefix_default_language=True,
 )
 
+# JSON {"detail": …} under /api/, the site's HTML pages elsewhere (see exchange/errors.py).
+handler400 = "exchange.errors.bad_request"
+handler403 = "exchange.errors.permission_denied"
+handler404 = "exchange.errors.page_not_found"
+handler500 = "exchange.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from exchange.accounts import permissions as perms
 from exchange.accounts.models import Organization, OrganizationKind
 from exchange.core.services import audit_record
 from exchange.core.tasks import enqueue_on_commit
@@ -640,9 +642,15 @@ def peers_due(now=None) -> list[int]:
 
 
 def peer_sync_now(*, actor, peer: Peer) -> None:
-    """Staff ask for an immediate pull (admin button): queued after commit, audited."""
+    """Staff ask for an immediate pull (admin button): queued after commit, audited.
+
+    The service checks the actor itself (not only the dashboard view): any other caller, a shell
+    command or a future API, gets the same refusal instead of queueing pulls as anyone.
+    """
     from .tasks import federation_pull
 
+    if not perms.is_staff(actor):
+        raise PermissionDenied(_("Chỉ nhân viên sàn được thực hiện thao tác này."))
     with transaction.atomic():
         Peer.objects.filter(pk=peer.pk).update(next_attempt_at=timezone.now())
         audit_record(actor=actor, action="peer.sync_now", target=peer)

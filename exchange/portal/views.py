@@ -6,10 +6,13 @@ nobody else's business); a page of a role the user does not hold (the TTO queue)
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,6 +49,8 @@ from .forms import (
     ip_initial,
     split_list,
 )
+
+logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
 STATS_DAYS = 90
@@ -395,6 +400,14 @@ def listing_action(request, pk: int, action: str):
         raise PermissionDenied(str(error.message)) from error
     except ValidationError as error:
         messages.error(request, _error_text(error))
+        return redirect(fallback)
+    except DatabaseError:
+        # The transition is one transaction, so a lost connection or lock timeout left the listing as
+        # it was: tell the person so (instead of the generic 500 page) and keep the traceback for us.
+        logger.exception("listing %s: database error during action %r", listing.pk, action)
+        messages.error(
+            request, _("Không lưu được thay đổi do lỗi cơ sở dữ liệu; chưa có gì thay đổi. Vui lòng thử lại.")
+        )
         return redirect(fallback)
     messages.success(request, ACTION_MESSAGES[action])
     if action == "archive":

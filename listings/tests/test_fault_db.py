@@ -133,3 +133,25 @@ def test_publish_is_all_or_nothing(table, verb, django_capture_on_commit_callbac
     assert Listing.objects.get(pk=listing.pk).state == ListingState.PUBLISHED
     assert AuditLog.objects.filter(action="listing.publish").count() == 1
     assert callbacks
+
+
+def test_portal_transition_shows_a_clear_error_and_changes_nothing(client, caplog):
+    """Through the portal's button: no 500 page, the listing as it was, the reason logged, retry works."""
+    org = OrganizationFactory()
+    owner = MembershipFactory(organization=org).user
+    listing = ListingFactory(organization=org, created_by=owner, state=ListingState.DRAFT)
+    client.force_login(owner)
+    url = reverse("portal:listing_action", args=[listing.pk, "submit"])
+    before = _counts()
+    with fail_on("core_auditlog"), caplog.at_level("ERROR", logger="exchange.portal.views"):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == reverse("portal:listing_detail", args=[listing.pk])
+    assert "chưa có gì thay đổi. Vui lòng thử lại." in response.content.decode()
+    assert "Đã gửi duyệt." not in response.content.decode()
+    assert Listing.objects.get(pk=listing.pk).state == ListingState.DRAFT
+    assert _counts() == before
+    assert any("injected fault" in (r.exc_text or "") for r in caplog.records)  # logged with its traceback
+
+    client.post(url)  # no TTO manager in this organisation: straight to moderation
+    assert Listing.objects.get(pk=listing.pk).state == ListingState.AWAITING_MODERATION

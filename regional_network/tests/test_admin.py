@@ -1,10 +1,13 @@
 """Peers in the Wagtail admin: staff only; the dashboard and "sync now"."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from exchange.accounts.tests.factories import UserFactory, staff_user
 from exchange.core.models import AuditLog
+from regional_network import services
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +40,21 @@ def test_others_may_not(client, peer, roles):
 def test_anonymous_is_sent_to_login(client, peer):
     response = client.get(reverse("federation-peers:dashboard", args=[peer.pk]))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("roles", [["moderator"], ["researcher"], []])
+def test_the_service_itself_refuses_non_staff(peer, roles, django_capture_on_commit_callbacks):
+    """``peer_sync_now`` checks its actor: callers other than the dashboard cannot bypass the view."""
+    before = peer.next_attempt_at
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(PermissionDenied):
+        services.peer_sync_now(actor=UserFactory(roles=roles), peer=peer)
+    assert callbacks == []
+    peer.refresh_from_db()
+    assert peer.next_attempt_at == before
+    assert not AuditLog.objects.filter(action="peer.sync_now").exists()
+
+
+def test_the_service_refuses_anonymous(peer):
+    with pytest.raises(PermissionDenied):
+        services.peer_sync_now(actor=AnonymousUser(), peer=peer)
+    assert not AuditLog.objects.filter(action="peer.sync_now").exists()
