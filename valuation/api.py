@@ -1,8 +1,9 @@
 """Valuation API: the open calculator (``POST /api/v1/valuations/calculate/``) and saved valuations.
 
 The calculator is open to anonymous visitors and rate-limited (DRF ``ScopedRateThrottle``, scope
-``valuation``); saved valuations need an account and are the owner's only (others: 404). Errors name the
-input: ``{"inputs.royalty_rate": ["…"]}``.
+``valuation``); a market estimate over the exchange's comparables lists them only to signed-in callers
+(``services.calculate``). Saved valuations need an account and are the owner's only (others: 404).
+Errors name the input: ``{"inputs.royalty_rate": ["…"]}``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ class CalculateView(ServiceErrorsMixin, APIView):
             "discount_rate, success_probabilities or trl); cost (costs [{amount, year}], index_rate, "
             "valuation_year, margin, obsolescence: a fraction or {functional, technological, economic}); "
             "rule_25 (revenue, operating_margin; value = annual royalty, details.royalty_rate); market "
-            "(comparables [{label, value, year, adjustments}], index_rate, valuation_year); scoring (scores "
+            "(comparables [{label, value, year, adjustments}], index_rate, valuation_year; without "
+            "comparables it uses the exchange's, filtered by field_code, trl_min, trl_max, "
+            "transaction_type — signed-in callers get each row, anonymous ones only details.count and "
+            "the estimate); scoring (scores "
             "{category: {factor: 1..5}}; value null). Conventions: integer VND, rates as fractions, "
             "end-of-year discounting (mid_year optional), horizon capped by protection_end_year. Open to "
             "anonymous visitors, rate-limited (429)."
@@ -87,11 +91,14 @@ class CalculateView(ServiceErrorsMixin, APIView):
         serializer = s.CalculateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        inputs = data["inputs"]
-        if data["method"] == "market" and not inputs.get("comparables"):
-            inputs = services.market_engine_inputs(inputs)  # filters over the exchange's comparables
         try:
-            result = engine.calculate(data["method"], inputs, draws=data.get("draws"), seed=data.get("seed"))
+            result = services.calculate(
+                actor=request.user,
+                method=data["method"],
+                inputs=data["inputs"],
+                draws=data.get("draws"),
+                seed=data.get("seed"),
+            )
         except engine.ValidationError as exc:
             raise engine_400(exc) from exc
         return Response(result)

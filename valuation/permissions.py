@@ -52,3 +52,9 @@ def can_assign_appraiser(user) -> bool:
 
 def can_enter_comparables(user) -> bool:
     return is_appraiser(user) or perms.is_staff(user)
+
+
+def can_read_comparables(user) -> bool:
+    """Everyone signed in reads the exchange's comparables (as the comparables page lists them); an
+    anonymous caller of the open calculator gets a market estimate from them, never the rows."""
+    return perms.is_authenticated(user)

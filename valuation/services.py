@@ -88,6 +88,28 @@ def market_engine_inputs(method_inputs: dict) -> dict:
     }
 
 
+def calculate(*, actor, method: str, inputs: dict, draws: int | None = None, seed: int | None = None) -> dict:
+    """The open calculator: one method on the caller's inputs. ``market`` with no ``comparables`` runs
+    over the exchange's comparables; a caller who may not read them (anonymous) gets the estimate, the
+    count and the formula only — no rows (labels, values, years), no low/high (each is one comparable's
+    adjusted value) — and per-comparable adjustments are ignored, since they name rows the caller cannot
+    see and would let them single one out. Raises ``engine.ValidationError``."""
+    from_exchange = method == Method.MARKET and not inputs.get("comparables")
+    reveal = vperms.can_read_comparables(actor)
+    if from_exchange:
+        inputs = market_engine_inputs(inputs if reveal else {**inputs, "adjustments": {}})
+    result = engine.calculate(method, inputs, draws=draws, seed=seed)
+    if from_exchange and not reveal:
+        details = result.get("details") or {}
+        result["details"] = {
+            "formula": details.get("formula"),
+            "count": details.get("count"),
+            "comparables_source": "exchange",
+            "comparables_hidden": True,
+        }
+    return result
+
+
 def run_methods(*, methods: list[str], inputs: dict) -> dict[str, Any]:
     """Each chosen method's result, or its error naming the input (one method's error spares the rest)."""
     draws, seed = _simulation_settings(inputs)

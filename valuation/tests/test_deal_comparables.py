@@ -69,3 +69,47 @@ def test_market_approach_and_pages_include_them(client, p, flow, django_assert_m
     valuation = services.valuation_create(actor=user, title="Thử", methods=["market"])
     page = client.get(reverse("valuation:detail", args=[valuation.pk])).content.decode()
     assert "Giao dịch trên sàn" in page and selectors.deal_comparable_key(1)[:1] == "g"
+
+
+def test_anonymous_calculator_gets_the_estimate_but_no_comparable_rows(p, flow):  # noqa: F811
+    """The open calculator answers anonymous callers with the count and the median only: no labels,
+    values or years of appraiser-entered or consented deal comparables, no low/high (each one
+    comparable's adjusted value), and adjustments naming rows they cannot see are ignored."""
+    from rest_framework.test import APIClient
+
+    for value in (600_000_000, 800_000_000):
+        _consent(p, _complete(p, flow, value))
+    entered = Comparable.objects.create(title="Li-xăng bí danh", value_vnd=1_000_000_000, year=2019)
+    body = {"method": "market", "inputs": {"adjustments": {str(entered.pk): {"size": 2.0}}}}
+    r = APIClient().post("/api/v1/valuations/calculate/", body, format="json")
+    assert r.status_code == 200, r.json()
+    answer = r.json()
+    assert answer["value"] == 800_000_000  # median of 600M, 800M, 1,000M (the adjustment is ignored)
+    assert answer["details"]["count"] == 3 and answer["details"]["comparables_hidden"] is True
+    assert "comparables" not in answer["details"] and "low" not in answer["details"]
+    text = r.content.decode()
+    leaks = ("Li-xăng bí danh", f"#{entered.pk}", "Giao dịch trên sàn", "600000000", "1000000000", "2019")
+    for leak in leaks:
+        assert leak not in text, leak
+    # The caller's own comparables are theirs: echoed back in full, anonymous or not.
+    own = {"comparables": [{"label": "Của tôi", "value": 5_000_000, "year": 2024}]}
+    body = {"method": "market", "inputs": own}
+    mine = APIClient().post("/api/v1/valuations/calculate/", body, format="json")
+    assert mine.json()["details"]["comparables"][0]["label"] == "Của tôi"
+
+
+def test_signed_in_calculator_lists_comparables_as_the_comparables_page(p, flow):  # noqa: F811
+    from rest_framework.test import APIClient
+
+    _consent(p, _complete(p, flow, 600_000_000))
+    entered = Comparable.objects.create(title="Li-xăng tương tự", value_vnd=1_000_000_000, year=2019)
+    client = APIClient()
+    client.force_authenticate(p.researcher)
+    body = {"method": "market", "inputs": {"adjustments": {str(entered.pk): {"size": 0.5}}}}
+    answer = client.post("/api/v1/valuations/calculate/", body, format="json").json()
+    rows = {row["label"]: row for row in answer["details"]["comparables"]}
+    assert rows[f"#{entered.pk} Li-xăng tương tự"]["value"] == 1_000_000_000
+    assert rows[f"#{entered.pk} Li-xăng tương tự"]["adjusted_value"] == 1_500_000_000  # adjustment applies
+    deal_label = next(label for label in rows if "Giao dịch trên sàn" in label)
+    assert rows[deal_label]["value"] == 600_000_000 and answer["details"]["count"] == 2
+    assert answer["details"]["low"] == 600_000_000 and answer["details"]["high"] == 1_500_000_000
