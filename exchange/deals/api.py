@@ -1,6 +1,7 @@
 """Partner API for the deal room (``/api/v1/deals/``): the whole flow, for partners and regional exchanges.
 
-Thin: reads through ``exchange.deals.selectors`` (a deal you are not part of is 404), writes through
+Thin: reads through ``exchange.deals.selectors`` (a deal you are not part of is 404; its messages, terms,
+contract and signing PDF are 403 for an assigned broker who has not accepted its NDA), writes through
 ``exchange.deals.services``; refusals become 403 (not your role), 409 (not from this state) or 400.
 """
 
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from exchange.accounts.models import Organization
 from exchange.api import Pagination, ServiceErrorsMixin, error_responses
 from listings.models import Listing
 
+from . import permissions as dperms
 from . import selectors, services
 from . import serializers as s
 from .models import Deal, NdaTemplate, TermSheet
@@ -49,6 +51,25 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
             raise Http404
         return deal
 
+    def _confidential_object(self) -> Deal:
+        """The deal for its confidential parts (messages, terms, contract, signing PDF): 403 for an
+        assigned broker whose NDA is outstanding (``broker-accept-nda`` first)."""
+        deal = self.get_object()
+        if not dperms.can_view_confidential(self.request.user, deal):
+            raise exceptions.PermissionDenied(str(services.BROKER_NDA_FIRST))
+        return deal
+
+    def _serialize(self, deal_or_deals, *, many=False):
+        """Deals as ``DealSerializer`` data; the value is null on deals whose NDA this broker has not
+        accepted (it comes from the confidential terms)."""
+        deals = list(deal_or_deals) if many else [deal_or_deals]
+        hidden = selectors.broker_nda_outstanding_ids(user=self.request.user, deal_ids=[d.pk for d in deals])
+        data = s.DealSerializer(deals, many=True).data
+        for row in data:
+            if row["id"] in hidden:
+                row["value_vnd"] = None
+        return data if many else data[0]
+
     def _input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,7 +77,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
 
     def _deal(self, deal: Deal, code=status.HTTP_200_OK) -> Response:
         deal = selectors.deal_for_user(user=self.request.user, pk=deal.pk) or deal
-        return Response(s.DealSerializer(deal).data, status=code)
+        return Response(self._serialize(deal), status=code)
 
     @extend_schema(
         summary="Deals you are part of",
@@ -64,11 +85,11 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.DealSerializer(page, many=True).data)
+        return self.get_paginated_response(self._serialize(page, many=True))
 
     @extend_schema(summary="One deal", responses={200: s.DealSerializer, **ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(s.DealSerializer(self.get_object()).data)
+        return Response(self._serialize(self.get_object()))
 
     @extend_schema(
         summary="Express interest in a published listing (opens a deal)",
@@ -142,6 +163,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     def messages(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":
+            deal = self._confidential_object()
             return Response(s.MessageSerializer(selectors.deal_room(deal)["thread"], many=True).data)
         data = self._input(s.MessageInSerializer)
         message = services.deal_send_message(
@@ -164,6 +186,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     def terms(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":
+            deal = self._confidential_object()
             sheets = list(TermSheet.objects.filter(deal=deal))
             previous = {
                 sheet.pk: (sheets[i + 1] if i + 1 < len(sheets) else None) for i, sheet in enumerate(sheets)
@@ -205,6 +228,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     def contract(self, request, pk=None):
         deal = self.get_object()
         if request.method == "GET":
+            deal = self._confidential_object()
             contract = selectors.deal_room(deal)["contract"]
             if contract is None:
                 from django.http import Http404
@@ -258,7 +282,7 @@ class DealViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
 
         from .pdf import PdfUnavailable
 
-        contract = selectors.deal_room(self.get_object())["contract"]
+        contract = selectors.deal_room(self._confidential_object())["contract"]
         if contract is None:
             raise Http404
         try:

@@ -1,7 +1,9 @@
 """Who may do what in a deal. Services, views and the confidential-file grant ask these functions.
 
 A third party (not a member of either organisation, not the assigned broker, not staff) holds no actor
-kind and sees nothing: views answer 404 for them.
+kind and sees nothing: views answer 404 for them. The assigned broker of a deal with an NDA sees only the
+room's summary and the NDA until they accept it (``can_view_confidential``); the site and the API answer
+403 for the confidential parts meanwhile.
 """
 
 from __future__ import annotations
@@ -73,6 +75,28 @@ def actor_kinds(user, deal: Deal) -> set[str]:
 
 def can_view(user, deal: Deal) -> bool:
     return bool(actor_kinds(user, deal))
+
+
+def broker_nda_outstanding(user, deal: Deal) -> bool:
+    """True for someone who is in the deal only as its assigned broker while the deal has an NDA they
+    have not accepted themselves: parties are bound through their organisation's acceptance and staff
+    by their employment, but a broker is bound by nothing until they accept the NDA personally."""
+    from .models import Side
+
+    if not deal.nda_template_id or not perms.is_authenticated(user) or deal.broker_id != user.pk:
+        return False
+    if actor_kinds(user, deal) & {Actor.OWNER, Actor.COUNTERPARTY, Actor.STAFF}:
+        return False
+    return not deal.nda_acceptances.filter(
+        user_id=user.pk, side=Side.BROKER, template_id=deal.nda_template_id
+    ).exists()
+
+
+def can_view_confidential(user, deal: Deal) -> bool:
+    """May see the deal's confidential content — messages and attachments, term sheets and the value,
+    milestones, the contract, its signing PDF and signed PDFs. Everyone who may view the deal, except an
+    assigned broker whose NDA is outstanding: they see the room's summary and the NDA to accept."""
+    return can_view(user, deal) and not broker_nda_outstanding(user, deal)
 
 
 def nda_grants_confidential(user, listing) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 
 from exchange.accounts import permissions as perms
@@ -76,9 +76,55 @@ def deal_room(deal: Deal) -> dict:
     }
 
 
+def deal_room_for(*, user, deal: Deal) -> dict:
+    """``deal_room`` as this user may see it: an assigned broker whose NDA is outstanding gets the
+    summary only (NDA acceptances, ratings) — no messages, term sheets, contract or milestones — and
+    ``confidential`` False, so the room shows the NDA to accept instead."""
+    if dperms.can_view_confidential(user, deal):
+        return {**deal_room(deal), "confidential": True}
+    return {
+        "thread": [],
+        "versions": [],
+        "latest": None,
+        "contract": None,
+        "nda_acceptances": list(deal.nda_acceptances.select_related("organization")),
+        "ratings": list(DealRating.objects.filter(deal=deal)),
+        "milestones": [],
+        "confidential": False,
+    }
+
+
+def broker_nda_outstanding_ids(*, user, deal_ids) -> set[int]:
+    """Of ``deal_ids``, the deals this user brokers with an NDA they have not accepted (and is no party
+    or staff of): one query, for lists that must hide those deals' value."""
+    from .models import NdaAcceptance, Side
+
+    if not perms.is_authenticated(user) or perms.is_staff(user):
+        return set()
+    org_ids = user.memberships.filter(status=MembershipStatus.ACTIVE).values("organization_id")
+    accepted = NdaAcceptance.objects.filter(
+        deal=OuterRef("pk"), user_id=user.pk, side=Side.BROKER, template_id=OuterRef("nda_template_id")
+    )
+    return set(
+        Deal.objects.filter(pk__in=list(deal_ids), broker_id=user.pk, nda_template__isnull=False)
+        .exclude(Exists(accepted))
+        .exclude(
+            Q(buyer_organization_id__in=org_ids)
+            | Q(seller_organization_id__in=org_ids)
+            | Q(listing__created_by_id=user.pk)
+            | Q(listing__authors=user)
+        )
+        .values_list("pk", flat=True)
+    )
+
+
 def message_for_download(*, user, pk: int) -> Message | None:
+    """The message with an attachment if this user may read the deal's confidential content."""
     message = Message.objects.select_related("deal").filter(pk=pk).exclude(attachment="").first()
-    if message is None or deal_for_user(user=user, pk=message.deal_id) is None:
+    if message is None:
+        return None
+    deal = deal_for_user(user=user, pk=message.deal_id)
+    if deal is None or not dperms.can_view_confidential(user, deal):
         return None
     return message
 

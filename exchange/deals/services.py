@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from exchange.accounts import permissions as perms
 from exchange.accounts.models import MembershipRole, MembershipStatus, Organization, PlatformRole
@@ -92,6 +93,19 @@ def _refuse(action: str, deal: Deal) -> NotPermitted:
         action=action,
         state=deal.state,
     )
+
+
+#: Why an assigned broker is refused the confidential parts of a deal until they accept its NDA.
+BROKER_NDA_FIRST = _lazy(
+    "Vui lòng chấp nhận thỏa thuận bảo mật của giao dịch trước khi xem nội dung bảo mật."
+)
+
+
+def _require_confidential(action: str, deal: Deal, actor) -> None:
+    """Refuse (``NotPermitted``) an assigned broker whose NDA is outstanding: posting into the thread or
+    proposing terms would mean taking part in content they may not read yet."""
+    if dperms.broker_nda_outstanding(actor, deal):
+        raise NotPermitted(BROKER_NDA_FIRST, action=action, state=deal.state)
 
 
 def _check(action: str, deal: Deal, actor, *, target: str | None = None):
@@ -442,6 +456,7 @@ def deal_open_negotiation(*, actor, deal: Deal) -> Deal:
 def deal_send_message(*, actor, deal: Deal, body: str, attachment=None) -> Message:
     deal = _lock(deal)
     _check_activity("send_message", deal, actor)
+    _require_confidential("send_message", deal, actor)
     rate_limit_hit("deal_message", actor.pk)
     body = (body or "").strip()
     if not body:
@@ -545,6 +560,7 @@ def deal_propose_terms(*, actor, deal: Deal, terms: Mapping[str, Any]) -> TermSh
     acceptance. After agreement or a generated contract the old contract and its signatures are void."""
     deal = _lock(deal)
     transition = _check("propose_terms", deal, actor)
+    _require_confidential("propose_terms", deal, actor)
     side = dperms.side_of(actor, deal)
     if side not in (Side.BUYER, Side.SELLER, Side.BROKER):
         raise _refuse("propose_terms", deal)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -38,11 +41,22 @@ from .lifecycle import Actor, TransitionNotAllowed, available_actions
 from .models import DealMilestone, Side, Signature
 from .pdf import pdf_available
 
+logger = logging.getLogger(__name__)
+
 
 def _deal_or_404(request, pk: int):
     deal = selectors.deal_for_user(user=request.user, pk=pk)
     if deal is None:
         raise Http404
+    return deal
+
+
+def _confidential_deal_or_403(request, pk: int):
+    """The deal for its confidential pages: 404 for outsiders, 403 for an assigned broker whose NDA is
+    outstanding (they know the deal exists; the room shows them the NDA to accept)."""
+    deal = _deal_or_404(request, pk)
+    if not dperms.can_view_confidential(request.user, deal):
+        raise PermissionDenied(services.BROKER_NDA_FIRST)
     return deal
 
 
@@ -89,6 +103,9 @@ def inquiry_create(request, listing_pk: int):
 @require_GET
 def deal_list(request):
     page = Paginator(selectors.deals_for_user(request.user), 20).get_page(request.GET.get("page"))
+    hidden = selectors.broker_nda_outstanding_ids(user=request.user, deal_ids=[d.pk for d in page])
+    for deal in page:
+        deal.value_hidden = deal.pk in hidden
     return render(request, "deals/deal_list.html", {"page_obj": page, "deals": page.object_list})
 
 
@@ -98,7 +115,7 @@ def room(request, pk: int):
     deal = _deal_or_404(request, pk)
     kinds = dperms.actor_kinds(request.user, deal)
     side = dperms.side_of(request.user, deal)
-    context = selectors.deal_room(deal)
+    context = selectors.deal_room_for(user=request.user, deal=deal)
     latest = context["latest"]
     signatory_sides = dperms.signatory_sides(request.user, deal)
     contract = context["contract"]
@@ -219,6 +236,13 @@ def action(request, pk: int, name: str):
             raise Http404
     except (ValidationError, TransitionNotAllowed) as exc:
         _errors(request, exc)
+    except DatabaseError:
+        # The transition is one transaction, so a lost connection or lock timeout left the deal as it
+        # was: tell the person so (instead of the generic 500 page) and keep the traceback for us.
+        logger.exception("deal %s: database error during action %r", deal.pk, name)
+        messages.error(
+            request, _("Không lưu được thay đổi do lỗi cơ sở dữ liệu; chưa có gì thay đổi. Vui lòng thử lại.")
+        )
     else:
         messages.success(request, _("Đã cập nhật giao dịch."))
     return redirect(deal)
@@ -246,7 +270,7 @@ def message_post(request, pk: int):
 
 @login_required
 def terms_propose(request, pk: int):
-    deal = _deal_or_404(request, pk)
+    deal = _confidential_deal_or_403(request, pk)
     latest = services.term_sheet_latest(deal)
     form = TermSheetForm(request.POST or None, initial=TermSheetForm.initial_from(latest))
     if request.method == "POST" and form.is_valid():
@@ -265,7 +289,7 @@ def terms_propose(request, pk: int):
 def contract_view(request, pk: int):
     """The live contract as an HTML page; ``?download=1`` serves the exact signed bytes as a file,
     ``?format=pdf`` a PDF rendering of them (404 when fpdf2 or the font is missing)."""
-    deal = _deal_or_404(request, pk)
+    deal = _confidential_deal_or_403(request, pk)
     contract = deal.contracts.filter(superseded_at__isnull=True).first()
     if contract is None:
         raise Http404
@@ -392,7 +416,7 @@ def sign_certificate(request, pk: int):
 @require_GET
 def signature_pdf(request, pk: int, signature_pk: int):
     """The signed PDF a party uploaded, for the parties (and staff, broker) of the deal."""
-    deal = _deal_or_404(request, pk)
+    deal = _confidential_deal_or_403(request, pk)
     signature = get_object_or_404(Signature, pk=signature_pk, contract__deal=deal)
     if not signature.signed_pdf:
         raise Http404

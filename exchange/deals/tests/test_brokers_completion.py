@@ -67,7 +67,13 @@ def test_broker_nda_when_the_deal_has_none(p, flow):
         services.deal_broker_accept_nda(actor=p.broker, deal=deal, text_sha256="x")
 
 
-def test_broker_posts_suggestions_and_proposes_terms(p, brokered):
+def test_broker_posts_suggestions_and_proposes_terms(p, nda, brokered):
+    # Not before accepting the deal's NDA (test_broker_nda.py covers the reads).
+    with pytest.raises(NotPermitted):
+        services.deal_send_message(actor=p.broker, deal=brokered, body="Gợi ý trước NDA")
+    with pytest.raises(NotPermitted):
+        services.deal_propose_terms(actor=p.broker, deal=brokered, terms=TERMS)
+    services.deal_broker_accept_nda(actor=p.broker, deal=brokered, text_sha256=nda.sha256)
     message = services.deal_send_message(actor=p.broker, deal=brokered, body="Gợi ý: giảm phí trả trước.")
     assert message.side == "broker"
     sheet = services.deal_propose_terms(actor=p.broker, deal=brokered, terms=TERMS)

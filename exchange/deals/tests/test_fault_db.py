@@ -9,6 +9,7 @@ afterwards. Runs on SQLite and on PostgreSQL (``scripts/pg-test.sh``).
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse
 
 from exchange.core.models import AuditLog, Notification
 from exchange.core.tests.db_faults import fail_on
@@ -56,3 +57,24 @@ def test_start_execution_rolls_back_the_milestones(p, flow):
     services.deal_start_execution(actor=p.researcher, deal=Deal.objects.get(pk=deal.pk))
     assert Deal.objects.get(pk=deal.pk).state == S.EXECUTING
     assert DealMilestone.objects.filter(deal=deal).exists()
+
+
+def test_room_action_shows_a_clear_error_and_changes_nothing(client, p, flow, caplog):
+    """Through the room's button: no 500 page, the deal as it was, the reason logged, retry works."""
+    deal = flow.signed()
+    before = _counts(deal)
+    client.force_login(p.researcher)
+    url = reverse("deals:action", args=[deal.pk, "start_execution"])
+    with fail_on("core_notification"), caplog.at_level("ERROR", logger="exchange.deals.views"):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == deal.get_absolute_url()
+    page = response.content.decode()
+    assert "chưa có gì thay đổi. Vui lòng thử lại." in page
+    assert "Đã cập nhật giao dịch." not in page
+    assert Deal.objects.get(pk=deal.pk).state == S.SIGNED
+    assert _counts(deal) == before
+    assert any("injected fault" in (r.exc_text or "") for r in caplog.records)  # logged with its traceback
+
+    client.post(url)
+    assert Deal.objects.get(pk=deal.pk).state == S.EXECUTING

@@ -126,9 +126,10 @@ def test_accept_without_nda_then_open_negotiation(p):
     assert deal.state == DealState.NEGOTIATING
 
 
-def test_broker_proposal_needs_both_sides(p, flow):
+def test_broker_proposal_needs_both_sides(p, nda, flow):
     deal = flow.negotiating()
     services.deal_assign_broker(actor=p.staff, deal=deal, broker=p.broker)
+    services.deal_broker_accept_nda(actor=p.broker, deal=deal, text_sha256=nda.sha256)  # needed first
     sheet = services.deal_propose_terms(actor=p.broker, deal=deal, terms=TERMS)
     assert sheet.proposed_side == "broker" and not sheet.buyer_accepted_at and not sheet.seller_accepted_at
     services.deal_accept_terms(actor=p.buyer, deal=deal, term_sheet=sheet)
