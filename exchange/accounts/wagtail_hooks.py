@@ -97,22 +97,7 @@ class OrganizationViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     # ``verified``/``verified_at``/``verified_by`` are set only by the verify action.
-    form_fields = [
-        "ref",
-        "name",
-        "name_en",
-        "short_name",
-        "kind",
-        "country",
-        "tax_code",
-        "address",
-        "province",
-        "website",
-        "email",
-        "phone",
-        "description",
-        "description_en",
-    ]
+    form_fields = list(services.ORGANIZATION_EDITABLE_FIELDS)  # what organization_update may change
 
     def formfield_for_dbfield(self, db_field, **kwargs):
         if isinstance(db_field, models.URLField):

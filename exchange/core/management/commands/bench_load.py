@@ -27,15 +27,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+
+from exchange.core.bench.gunicorn import gunicorn_start, gunicorn_wait_ready
 
 INQUIRIES_PER_PERSON = 40
 DETAIL_PAGES = 100
@@ -77,9 +76,15 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="bench-load-"))
         (work / "accounts.json").write_text(json.dumps(accounts))
         base = f"http://127.0.0.1:{opts['port']}"
-        server = self._start_gunicorn(gunicorn, opts, work)
+        server = gunicorn_start(
+            gunicorn,
+            port=opts["port"],
+            workers=opts["workers"],
+            work=work,
+            extra_env={"BENCHMARK_NO_RATE_LIMITS": "1", "HUEY_IMMEDIATE": "0"},
+        )
         try:
-            self._wait_ready(base + accounts["technologies"], server)
+            gunicorn_wait_ready(base + accounts["technologies"], server)
             before = _load()
             self.stdout.write(
                 f"nproc {os.cpu_count()}, load average before {before}; {opts['users']} people, "
@@ -198,43 +203,6 @@ class Command(BaseCommand):
         return {"people": people, "technologies": technologies, "details": details}
 
     # --- server and load ------------------------------------------------------------------------
-    def _start_gunicorn(self, gunicorn: str, opts, work: Path) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "exchange.settings.local",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_CONN_MAX_AGE": "60",
-            "BENCHMARK_NO_RATE_LIMITS": "1",
-            "HUEY_IMMEDIATE": "0",
-            "GUNICORN_BIND": f"127.0.0.1:{opts['port']}",
-            "LOG_LEVEL": "WARNING",
-        }
-        if opts["workers"]:
-            env["GUNICORN_WORKERS"] = str(opts["workers"])
-        config = settings.BASE_DIR / "deploy" / "gunicorn.conf.py"
-        log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - the server's lifetime
-        return subprocess.Popen(
-            [gunicorn, "-c", str(config), "--access-logfile", os.devnull, "exchange.wsgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def _wait_ready(self, url: str, server: subprocess.Popen, timeout: float = 90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError("gunicorn exited while starting.")
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise CommandError(f"gunicorn did not answer {url} within {timeout:.0f} s.")
-
     def _locust(self, locust: str, base: str, opts, work: Path):
         prefix = work / "load"
         done = subprocess.run(
