@@ -21,6 +21,10 @@ def engine_error_message(exc: EngineError) -> str:
         "order": _("“%(input)s” không khớp với các năm: %(detail)s."),
         "not_list": _("“%(input)s” phải là một danh sách."),
         "not_allowed": _("“%(input)s” không đúng dạng."),
+        "too_few": _(
+            "Cần ít nhất %(min)s mẫu so sánh của sàn phù hợp để ước tính khi chưa đăng nhập; "
+            "hãy đăng nhập hoặc nhập các mẫu so sánh của bạn."
+        ),
     }
     template = templates.get(exc.code)
     if template is None:

@@ -88,6 +88,10 @@ def market_engine_inputs(method_inputs: dict) -> dict:
     }
 
 
+#: the fewest exchange comparables an anonymous market estimate is computed from (fewer would disclose rows)
+ANONYMOUS_MIN_COMPARABLES = 3
+
+
 def calculate(*, actor, method: str, inputs: dict, draws: int | None = None, seed: int | None = None) -> dict:
     """The open calculator: one method on the caller's inputs. ``market`` with no ``comparables`` runs
     over the exchange's comparables; a caller who may not read them (anonymous) gets the estimate, the
@@ -101,6 +105,15 @@ def calculate(*, actor, method: str, inputs: dict, draws: int | None = None, see
     result = engine.calculate(method, inputs, draws=draws, seed=seed)
     if from_exchange and not reveal:
         details = result.get("details") or {}
+        if (details.get("count") or 0) < ANONYMOUS_MIN_COMPARABLES:
+            # With one or two matches the median is (nearly) one comparable's value: narrowing the
+            # filters would read single rows that anonymous callers may not see.
+            raise engine.ValidationError(
+                "comparables",
+                f"at least {ANONYMOUS_MIN_COMPARABLES} matching comparables are needed without signing in",
+                code="too_few",
+                params={"min": ANONYMOUS_MIN_COMPARABLES},
+            )
         result["details"] = {
             "formula": details.get("formula"),
             "count": details.get("count"),

@@ -113,3 +113,20 @@ def test_signed_in_calculator_lists_comparables_as_the_comparables_page(p, flow)
     deal_label = next(label for label in rows if "Giao dịch trên sàn" in label)
     assert rows[deal_label]["value"] == 600_000_000 and answer["details"]["count"] == 2
     assert answer["details"]["low"] == 600_000_000 and answer["details"]["high"] == 1_500_000_000
+
+
+def test_anonymous_calculator_refuses_to_estimate_from_fewer_than_three_comparables(p, flow):  # noqa: F811
+    """Narrowing the filters down to one or two matches would make the median one comparable's value."""
+    from rest_framework.test import APIClient
+
+    _consent(p, _complete(p, flow, 700_000_000))
+    Comparable.objects.create(title="Li-xăng duy nhất", value_vnd=1_000_000_000, year=2019)
+    r = APIClient().post("/api/v1/valuations/calculate/", {"method": "market", "inputs": {}}, format="json")
+    assert r.status_code == 400, r.content
+    text = r.content.decode()
+    assert "700000000" not in text and "1000000000" not in text
+    client = APIClient()
+    client.force_authenticate(p.researcher)
+    body = {"method": "market", "inputs": {}}
+    signed_in = client.post("/api/v1/valuations/calculate/", body, format="json")
+    assert signed_in.status_code == 200 and signed_in.json()["details"]["count"] == 2
