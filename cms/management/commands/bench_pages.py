@@ -30,7 +30,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,25 +38,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from exchange.core.bench.gunicorn import gunicorn_start, gunicorn_wait_ready
+from exchange.core.bench.tools import bench_executable, gunicorn_start, gunicorn_wait_ready, load_average
 
 QUERIES = ["xu ly nuoc thai", "nang luong mat troi", "cam bien do am", "thiet bi y te", "phan bon huu co"]
 DETAIL_PAGES = 100
 AIM = 0.5
-
-
-def _bin(name: str) -> str:
-    """An executable of this virtual environment (gunicorn, locust), else one on PATH."""
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        raise CommandError(f"{name} is not installed: `pip install -e '.[bench]'` (make bench-pages does).")
-    return found
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
 class Command(BaseCommand):
@@ -75,7 +60,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         self._check_throwaway()
-        locust, gunicorn = _bin("locust"), _bin("gunicorn")
+        locust, gunicorn = bench_executable("locust"), bench_executable("gunicorn")
         self.stdout.write(f"Seeding the demo exchange and {opts['n']} listings…")
         paths = self._seed(opts["n"], random.Random(opts["seed"]))
         unknown = set(opts["pages"].split(",")) - set(paths)
@@ -92,7 +77,7 @@ class Command(BaseCommand):
         try:
             gunicorn_wait_ready(base + paths["standard"][0], server)
             self.stdout.write(
-                f"nproc {os.cpu_count()}, load average before {_load()}; {opts['users']} visitors, "
+                f"nproc {os.cpu_count()}, load average before {load_average()}; {opts['users']} visitors, "
                 f"{opts['warmup']} s warm-up + {opts['seconds']} s per page"
             )
             names = opts["pages"].split(",")
@@ -109,7 +94,7 @@ class Command(BaseCommand):
                 results[key] = r
                 self.stdout.write(
                     f"  {key:<16} {r['rps']:8.1f} req/s  p50 {r['p50']:6.0f} ms  p95 {r['p95']:6.0f} ms"
-                    f"  ({r['count']} requests, {r['failures']} failures, load {_load()})"
+                    f"  ({r['count']} requests, {r['failures']} failures, load {load_average()})"
                 )
         finally:
             server.send_signal(signal.SIGTERM)
@@ -244,7 +229,7 @@ class Command(BaseCommand):
             if r["failures"]:
                 failed = True
                 self.stdout.write(self.style.ERROR(f"  {name}: {'; '.join(r['reasons'])}"))
-        self.stdout.write(f"load average after: {_load()}")
+        self.stdout.write(f"load average after: {load_average()}")
         if failed:
             self.stdout.write(log[-4000:])
             raise CommandError("Some requests failed: the figures above are not valid.")

@@ -45,6 +45,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from exchange.core.bench.tools import load_average
+
 BATCH = 1000
 
 # (Vietnamese, English) technology phrases; the Vietnamese ones carry every kind of diacritic and đ.
@@ -625,9 +627,4 @@ class Command(BaseCommand):
 
 
 def _load() -> str:
-    """The machine's load average (it is shared: figures taken under load are pessimistic)."""
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "load average unknown"
-    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
+    return f"load average {load_average()}"

@@ -25,7 +25,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -34,22 +33,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from exchange.core.bench.gunicorn import gunicorn_start, gunicorn_wait_ready
+from exchange.core.bench.tools import bench_executable, gunicorn_start, gunicorn_wait_ready, load_average
 
 INQUIRIES_PER_PERSON = 40
 DETAIL_PAGES = 100
-
-
-def _bin(name: str) -> str:
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        raise CommandError(f"{name} is not installed: `pip install -e '.[bench]'` (make load does).")
-    return found
-
-
-def _load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 class Command(BaseCommand):
@@ -64,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, **opts):
-        locust, gunicorn = _bin("locust"), _bin("gunicorn")
+        locust, gunicorn = bench_executable("locust"), bench_executable("gunicorn")
         self._check_throwaway()
         self.stdout.write(
             f"Migrating and seeding the demo exchange, {opts['n']} listings, {opts['users']} people…"
@@ -85,7 +72,7 @@ class Command(BaseCommand):
         )
         try:
             gunicorn_wait_ready(base + accounts["technologies"], server)
-            before = _load()
+            before = load_average()
             self.stdout.write(
                 f"nproc {os.cpu_count()}, load average before {before}; {opts['users']} people, "
                 f"{opts['seconds']} s, no think time"
@@ -252,7 +239,7 @@ class Command(BaseCommand):
                 f"| {label} | {row['Request Count']} | {row['Failure Count']} "
                 f"| {float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} |"
             )
-        self.stdout.write(f"load average before {before}, after {_load()} (1 / 5 / 15 min)")
+        self.stdout.write(f"load average before {before}, after {load_average()} (1 / 5 / 15 min)")
         if failures:
             for line in failures:
                 self.stdout.write(self.style.ERROR(f"  {line}"))

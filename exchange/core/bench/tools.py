@@ -1,10 +1,13 @@
-"""The production web server on loopback for the benchmarks (`make bench-pages`, `make load`): gunicorn
-with deploy/gunicorn.conf.py, DEBUG off and persistent connections, started and waited for the same way."""
+"""What the benchmarks share (`make bench-search`, `make bench-pages`, `make load`): the machine's load
+average printed beside every figure, the bench tools of this virtual environment, and the production web
+server on loopback (gunicorn with deploy/gunicorn.conf.py, DEBUG off, persistent connections)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +15,23 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
+
+
+def load_average() -> str:
+    """``"1.20 / 0.90 / 0.80"`` (1, 5, 15 min): the machine is shared, so figures taken under load say so."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def bench_executable(name: str) -> str:
+    """An executable of this virtual environment (gunicorn, locust), else one on PATH."""
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if not found:
+        raise CommandError(f"{name} is not installed: `pip install -e '.[bench]'` (the make target does).")
+    return found
 
 
 def gunicorn_start(
