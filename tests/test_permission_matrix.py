@@ -441,16 +441,25 @@ def test_matrix_rows_name_every_role():
         assert set(table) == set(ROLES), name
 
 
-def test_get_status_per_role(world):
-    """Every role against every route in one pass; the failure lists every cell that differs."""
-    clients = _clients(world)
+def _get_mismatches(matrix, clients, url_for) -> list[str]:
+    """Every role against every route of ``matrix`` (``url_for(name)`` gives its URL): cells that differ."""
     wrong = []
-    for name, expected in MATRIX.items():
-        url = reverse(name, kwargs=ROUTE_KWARGS[name](world) if name in ROUTE_KWARGS else None)
+    for name, expected in matrix.items():
+        url = url_for(name)
         for role in ROLES:
             status = _get(clients, role, url).status_code
             if status != expected[role]:
                 wrong.append(f"{name} {role}: expected {expected[role]}, got {status}")
+    return wrong
+
+
+def _route_url(name, world, route_kwargs):
+    return reverse(name, kwargs=route_kwargs[name](world) if name in route_kwargs else None)
+
+
+def test_get_status_per_role(world):
+    """Every role against every route in one pass; the failure lists every cell that differs."""
+    wrong = _get_mismatches(MATRIX, _clients(world), lambda name: _route_url(name, world, ROUTE_KWARGS))
     assert not wrong, "\n".join(wrong)
 
 

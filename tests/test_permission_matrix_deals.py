@@ -43,7 +43,14 @@ from tests.permission_matrix_support import (
     STAFF,
     TTO,
 )
-from tests.test_permission_matrix import POST_ONLY, SIGNED_IN, _clients, _get, world  # noqa: F401 - fixture
+from tests.test_permission_matrix import (  # noqa: F401 - ``world`` is the shared fixture
+    POST_ONLY,
+    SIGNED_IN,
+    _clients,
+    _get,
+    _get_mismatches,
+    world,
+)
 from valuation import services as valuation_services
 
 PASSWORD = "s3cret-pass-123"  # UserFactory's
@@ -286,14 +293,7 @@ def test_matrix_rows_name_every_role():
 
 def test_get_status_per_role(deal_world):
     """Every role against every route in one pass; the failure lists every cell that differs."""
-    clients = _clients(deal_world)
-    wrong = []
-    for name, expected in MATRIX.items():
-        url = _url(name, deal_world)
-        for role in ROLES:
-            status = _get(clients, role, url).status_code
-            if status != expected[role]:
-                wrong.append(f"{name} {role}: expected {expected[role]}, got {status}")
+    wrong = _get_mismatches(MATRIX, _clients(deal_world), lambda name: _url(name, deal_world))
     assert not wrong, "\n".join(wrong)
 
 

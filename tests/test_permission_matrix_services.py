@@ -66,6 +66,8 @@ from tests.test_permission_matrix import (  # noqa: F401 - ``world`` is the shar
     STAFF_ADMIN,
     _clients,
     _get,
+    _get_mismatches,
+    _route_url,
     world,
 )
 
@@ -345,14 +347,7 @@ def test_matrix_rows_name_every_role():
 def test_get_status_per_role(services_world):
     """Every role against every route in one pass; the failure lists every cell that differs."""
     w = services_world
-    clients = _clients(w)
-    wrong = []
-    for name, expected in MATRIX.items():
-        url = reverse(name, kwargs=ROUTE_KWARGS[name](w) if name in ROUTE_KWARGS else None)
-        for role in ROLES:
-            status = _get(clients, role, url).status_code
-            if status != expected[role]:
-                wrong.append(f"{name} {role}: expected {expected[role]}, got {status}")
+    wrong = _get_mismatches(MATRIX, _clients(w), lambda name: _route_url(name, w, ROUTE_KWARGS))
     assert not wrong, "\n".join(wrong)
 
 
