@@ -31,6 +31,15 @@ def backend(request, db, settings):
     reset_backends()
 
 
+@pytest.fixture
+def db_backend(backend):
+    """The database backend, for tests of its own machinery (indexing, the result cache). BACKENDS holds
+    only "database" here, so this never skips; it would if another backend were ever added to it."""
+    if backend.name != "database":
+        pytest.skip("database backend only")
+    return backend
+
+
 class Corpus:
     """Creates published listings and indexes them into the backend under test."""
 

@@ -16,13 +16,6 @@ from listings.services import listing_publish
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def db_backend(backend):
-    if backend.name != "database":
-        pytest.skip("database backend only")
-    return backend
-
-
 def facet(result, name):
     return {fv.value: fv.count for fv in result.facets[name]}
 

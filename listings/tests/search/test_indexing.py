@@ -15,14 +15,6 @@ from listings.search.indexing import drift, queue_organization_reindex, reconcil
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def db_backend(backend):
-    """The database backend (the fixture from conftest, database param only)."""
-    if backend.name != "database":
-        pytest.skip("database backend only")
-    return backend
-
-
 def test_reconcile_finds_and_repairs_missing_stale_and_orphans(db_backend, corpus, orgs):
     a = corpus.add(title_vi="Pin mặt trời", organization=orgs["bk"])
     b = corpus.add(title_vi="Pin nhiên liệu")
