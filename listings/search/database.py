@@ -633,23 +633,46 @@ class DatabaseBackend:
             f"(1.0 + {d.greatest}(0.0, %s - {source}.published_ts) / {RECENCY_SCALE_SECONDS}.0))"
         )
         params: list = [text.match] * score_params + [time.time()]
+        # SQLite: ``+rowid`` keeps the FTS index driving the query (the filter is checked per match).
+        rowid = f"+{TABLE}.rowid" if connection.vendor == "sqlite" else f"{TABLE}.rowid"
         if len(text.tokens) > 1:
             inside = f"{TABLE}.rowid IN (SELECT rowid FROM {TABLE} WHERE {d.cond()})"  # noqa: S608
             phrase = f"(CASE WHEN {inside} THEN {PHRASE_BONUS} ELSE 1.0 END)"
-            full = f"(CASE WHEN {inside} THEN 1 ELSE 0 END)"
-            params += [text.phrase, text.full]
+            params += [text.phrase]
         else:
-            full, phrase = "1", "1.0"
-        # SQLite: ``+rowid`` keeps the FTS index driving the query (the filter is checked per match).
-        rowid = f"+{TABLE}.rowid" if connection.vendor == "sqlite" else f"{TABLE}.rowid"
-        sql = (
-            f"SELECT {TABLE}.rowid, {score} * {boost} * {phrase} AS score, {full} AS is_full "  # noqa: S608
-            f"FROM {TABLE}{join} WHERE {d.cond()} AND {rowid} IN ({filtered_sql}) "
-            f"ORDER BY is_full DESC, score DESC, {TABLE}.rowid DESC LIMIT %s OFFSET %s"
+            phrase = "1.0"
+        select = (
+            f"SELECT {TABLE}.rowid, {score} * {boost} * {phrase} AS score "  # noqa: S608
+            f"FROM {TABLE}{join} WHERE {d.cond()} AND {rowid} IN ({filtered_sql})"
         )
+        order = f" ORDER BY score DESC, {TABLE}.rowid DESC LIMIT %s OFFSET %s"
+        base = [*params, text.match, *filtered_params]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, text.match, *filtered_params, limit, offset])
-            return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+            if len(text.tokens) == 1:  # every match is a full match
+                cursor.execute(select + order, [*base, limit, offset])
+                return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+            # Full matches first, then partial ones: one tier at a time, so the partial tier (often most
+            # of the matches) is scored only when the page reaches past the full ones. Each tier keeps the
+            # same MATCH expression (FTS5's bm25 depends on it), restricted to the tier's rowids, so the
+            # scores and the order are those of a single ``ORDER BY is_full DESC, score DESC`` query.
+            full_ids = f"{rowid} IN (SELECT rowid FROM {TABLE} WHERE {d.cond()})"  # noqa: S608
+            cursor.execute(f"{select} AND {full_ids}{order}", [*base, text.full, limit, offset])
+            page = [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+            if len(page) == limit:
+                return page
+            if page:
+                fulls = offset + len(page)
+            else:  # the page starts past the full matches: how many there are
+                cursor.execute(
+                    f"SELECT count(*) FROM {TABLE} WHERE {d.cond()} AND {rowid} IN ({filtered_sql})",  # noqa: S608
+                    [text.full, *filtered_params],
+                )
+                fulls = int(cursor.fetchone()[0])
+            cursor.execute(
+                f"{select} AND NOT {full_ids}{order}",
+                [*base, text.full, limit - len(page), max(0, offset - fulls)],
+            )
+            return page + [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
     def _sorted(self, qs: QuerySet[Listing], query: SearchQuery, text: _Text | None) -> QuerySet[Listing]:
         order: list = []
@@ -777,6 +800,13 @@ class DatabaseBackend:
         facet and the total in one pass, ``_facets_one_pass``. ``facets.label_facet`` names them."""
         if connection.vendor == "sqlite":
             return self._facets_one_pass(query, text, filters)
+        return self._facets_per_query(query, text, filters), None
+
+    def _facets_per_query(
+        self, query: SearchQuery, text: _Text | None, filters: dict[str, Q]
+    ) -> dict[str, list[tuple[object, int]]]:
+        """One ORM aggregate per facet (PostgreSQL; on SQLite the reference the one pass is tested
+        against)."""
         out: dict[str, list[tuple[object, int]]] = {}
         for name in FACETS:
             base = self._matching(self._filtered(query, skip=name, filters=filters), text).order_by()
@@ -836,7 +866,7 @@ class DatabaseBackend:
                 }
                 rows = list(base.aggregate(**conditions).items())
             out[name] = [tuple(row) for row in rows]
-        return out, None
+        return out
 
     # --- suggestions --------------------------------------------------------------------------------
     def suggest(self, prefix: str, kind: str | None = None, limit: int = 8, language: str = "vi"):
@@ -893,17 +923,25 @@ class DatabaseBackend:
             return Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
 
         flags = {f"f_{name}": flag(cond) for name, cond in filters.items()}
-        tx = {
-            f"t_{i}": flag(Q(transaction_types__icontains=f'"{code}"'))
-            for i, code in enumerate(TransactionType.values)
-        }
         bands = {
             f"p_{i}": flag(price_overlaps(band.low, None if band.high is None else band.high - 1))
             for i, band in enumerate(PRICE_BANDS)
         }
-        columns = ["id", "field_id", "trl", "province_id", "organization_id", "anonymous", "origin"]
+        # Transaction types are grouped by the stored JSON text (a few hundred distinct lists at most) and
+        # counted per code in Python per distinct list: nine ``LIKE '%"code"%'`` per matching row were
+        # a third of the pass at 15,000 matches (docs/benchmarks.md).
+        columns = [
+            "id",
+            "field_id",
+            "trl",
+            "province_id",
+            "organization_id",
+            "anonymous",
+            "origin",
+            "transaction_types",
+        ]
         inner_sql, inner_params = (
-            qs.annotate(**flags, **tx, **bands).values(*columns, *flags, *tx, *bands).query.sql_with_params()
+            qs.annotate(**flags, **bands).values(*columns, *flags, *bands).query.sql_with_params()
         )
 
         # The facets' covering index instead of a primary-key lookup per match (docs/search.md).
@@ -924,8 +962,8 @@ class DatabaseBackend:
             f"SELECT 'trl', m.trl, count(*) FROM m{where('trl', 'm.trl IS NOT NULL')} GROUP BY m.trl",  # noqa: S608
             f"SELECT 'ip_type', ip.type, count(DISTINCT ip.listing_id) FROM m CROSS JOIN {ip_table} AS ip "  # noqa: S608
             f"ON ip.listing_id = m.id{where('ip_type')} GROUP BY ip.type",
-            f"SELECT 'transaction_type', NULL, {', '.join(f'sum(m.{t})' for t in tx)} "  # noqa: S608
-            f"FROM m{where('transaction_type')}",
+            f"SELECT 'transaction_type', m.transaction_types, count(*) FROM m"  # noqa: S608
+            f"{where('transaction_type')} GROUP BY m.transaction_types",
             f"SELECT 'province', m.province_id, count(*) FROM m"  # noqa: S608
             f"{where('province', 'm.province_id IS NOT NULL')} GROUP BY m.province_id",
             f"SELECT 'organization', m.organization_id, count(*) FROM m"  # noqa: S608
@@ -936,7 +974,7 @@ class DatabaseBackend:
             f"SELECT 'total', NULL, count(*) FROM m{where(None)}",  # noqa: S608
         ]
         # UNION ALL members need the same width: pad the narrow ones with NULLs.
-        width = 2 + max(len(tx), len(bands), 1)
+        width = 2 + max(len(bands), 1)
         padded = []
         for part in parts:
             select, rest = part.split(" FROM m", 1)
@@ -970,15 +1008,19 @@ class DatabaseBackend:
         orgs: dict[int, str] = {}
         for chunk in _chunks(org_ids):
             orgs.update(Organization.objects.filter(id__in=chunk).values_list("id", "ref"))
-        tx_row = rows["transaction_type"][0] if rows["transaction_type"] else ()
+        # The same test as ``transaction_types__icontains='"code"'`` (SQLite's LIKE folds ASCII case).
+        tx_counts = dict.fromkeys(TransactionType.values, 0)
+        for stored, n, *_ in rows["transaction_type"]:
+            folded = str(stored or "").lower()
+            for code in tx_counts:
+                if f'"{code.lower()}"' in folded:
+                    tx_counts[code] += int(n)
         band_row = rows["price_band"][0] if rows["price_band"] else ()
         counts = {
             "field": mapped(rows["field"], fields),
             "trl": [(k, n) for k, n, *_ in rows["trl"]],
             "ip_type": [(k, n) for k, n, *_ in rows["ip_type"]],
-            "transaction_type": [(code, tx_row[1 + i] or 0) for i, code in enumerate(TransactionType.values)]
-            if tx_row
-            else [],
+            "transaction_type": list(tx_counts.items()),
             "province": mapped(rows["province"], provinces),
             "organization": mapped(rows["organization"], orgs),
             "origin": [(k, n) for k, n, *_ in rows["origin"]],
