@@ -369,6 +369,16 @@ class Command(BaseCommand):
                     proxy = True
                     app_label = "listings"
 
+            # Wagtail's search app gives every Indexed model an ``index_entries`` relation to its
+            # IndexEntry table when the apps are ready (``IndexEntry.add_generic_relations()``); a
+            # model defined later has none, and the PostgreSQL backend searches through it (the
+            # SQLite one deletes through it). Add it to this proxy the same way, so the baseline
+            # is Wagtail's backend exactly as it runs for a model declared in models.py.
+            # (Wagtail 8's search is django-modelsearch, whose relation class this is.)
+            from modelsearch.abstract_models import TextIDGenericRelation
+            from wagtail.search.models import IndexEntry
+
+            TextIDGenericRelation(IndexEntry).contribute_to_class(BenchIndexedListing, "index_entries")
             cls._wagtail_model = BenchIndexedListing
         return cls._wagtail_model
 
