@@ -66,3 +66,23 @@ def connect() -> None:
 
 def _on_public_change(listing_id: int) -> None:
     bump_public_version()
+
+
+def request_digest(request, *parts) -> str:
+    """A short digest of the request's path, its query string (sorted, so the order of the parameters
+    does not matter) and ``parts``: the key of a fragment that depends on exactly these and on the public
+    data that :func:`public_version` stands for (the cache tag adds the version and the language)."""
+    import hashlib
+
+    query = sorted((key, value) for key, values in request.GET.lists() for value in values)
+    text = repr((request.path, query, parts))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def search_result_fingerprint(result) -> tuple:
+    """What a rendered page of search hits shows of a ``SearchResult``: total, hits in order with their
+    highlights, facet values with labels and counts. Two results with the same fingerprint render the
+    same HTML (with the same request and public data), so it goes into the fragment's key."""
+    hits = tuple((hit.listing_id, tuple(sorted(hit.highlights.items()))) for hit in result.hits)
+    facets = tuple((name, tuple(values)) for name, values in result.facets.items())
+    return (result.total, hits, facets)

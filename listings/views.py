@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from exchange.accounts import permissions as perms
 from exchange.accounts.models import MembershipStatus, Organization
 
+from . import cache as listings_cache
 from . import permissions as lperms
 from . import selectors, services
 from .lifecycle import PUBLIC_STATES, TransitionNotAllowed
@@ -135,8 +137,11 @@ def _facet_groups(request, form, result: SearchResult) -> list[dict]:
 
 
 def _searched(request, form, *, number: int):
-    """One page ranked by the search service, its listings loaded in one query in hit order, each with
-    ``search_highlights`` (escaped HTML with <mark>); ``None`` when the query is refused."""
+    """One page ranked by the search service: ``(page, facets, key)``, or ``None`` when the query is
+    refused. The page's listings are loaded in one query in hit order, each with ``search_highlights``
+    (escaped HTML with <mark>), and the facet links are built, only when the template renders them:
+    ``key`` names the rendered results in the fragment cache (the request, the page number and what the
+    search answered), so a repeated search renders from the cache without loading its listings again."""
     language = getattr(request, "LANGUAGE_CODE", "vi") or "vi"
     try:
         result = search_listings(form.search_query(page=number, page_size=PAGE_SIZE, language=language))
@@ -146,16 +151,35 @@ def _searched(request, form, *, number: int):
             result = search_listings(form.search_query(page=number, page_size=PAGE_SIZE, language=language))
     except InvalidQuery:
         return None
-    found = selectors.listings_published(kind=form.kind).in_bulk(result.ids)
-    highlights = {hit.listing_id: hit.highlights for hit in result.hits}
-    listings = []
-    for pk in result.ids:
-        if pk in found:
-            listing = found[pk]
-            listing.search_highlights = highlights.get(pk) or {}
-            listings.append(listing)
-    page = Paginator(_Found(result.total, listings), PAGE_SIZE).get_page(number)
-    return page, _facet_groups(request, form, result)
+    built = _SearchPage(request, form, result, number)
+    key = None
+    if settings.SEARCH_CACHE_SECONDS > 0:  # no cached answers (tests counting the work): no cached page
+        key = listings_cache.request_digest(request, number, listings_cache.search_result_fingerprint(result))
+    return SimpleLazyObject(lambda: built.page), SimpleLazyObject(lambda: built.facets), key
+
+
+class _SearchPage:
+    """The page and facet groups of one search answer, built on first use (see ``_searched``)."""
+
+    def __init__(self, request, form, result: SearchResult, number: int):
+        self.request, self.form, self.result, self.number = request, form, result, number
+
+    @cached_property
+    def page(self):
+        result = self.result
+        found = selectors.listings_published(kind=self.form.kind).in_bulk(result.ids)
+        highlights = {hit.listing_id: hit.highlights for hit in result.hits}
+        listings = []
+        for pk in result.ids:
+            if pk in found:
+                listing = found[pk]
+                listing.search_highlights = highlights.get(pk) or {}
+                listings.append(listing)
+        return Paginator(_Found(result.total, listings), PAGE_SIZE).get_page(self.number)
+
+    @cached_property
+    def facets(self) -> list[dict]:
+        return _facet_groups(self.request, self.form, self.result)
 
 
 def _list(request, *, kind: str, form_class, template: str):
@@ -163,19 +187,25 @@ def _list(request, *, kind: str, form_class, template: str):
     searched = None
     if form.valid_data().get("q", "").strip() and _search_available():
         searched = _searched(request, form, number=_page_number(request))
+    search_key = None
     if searched is not None:
-        page, facets = searched
+        page, facets, search_key = searched
+        listings = SimpleLazyObject(lambda: page.object_list)
     else:
         page, facets = _page(request, form.apply(selectors.listings_published(kind=kind))), []
+        listings = page.object_list
     return render(
         request,
         template,
         {
             "form": form,
+            # A submitted filter form renders from the cache per query string (listings.cache).
+            "form_key": listings_cache.request_digest(request) if form.is_bound else None,
             "page_obj": page,
-            "listings": page.object_list,
+            "listings": listings,
             "facets": facets,
             "searched": searched is not None,
+            "search_key": search_key,
             "filtered": any(v not in ("", None) for k, v in request.GET.items() if k != "page"),
         },
     )
