@@ -1,6 +1,8 @@
 """A chooser for published listings, used by the home page's "featured technologies" panel."""
 
+from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -116,3 +118,12 @@ register_snippet(EventRegistrationViewSet)
 @hooks.register("after_delete_page")
 def _forget_navigation(request, page, *args, **kwargs):
     forget_navigation()
+
+
+# --- Wagtail 8 autosave race on the create form ---------------------------------------------------------
+@hooks.register("insert_editor_js")
+def _autosave_guard_js():
+    """Wagtail 8.0.1 lets a Publish clicked during the first autosave create the page twice ("slug in
+    use"); cms/static/cms/autosave_guard.js holds the submit until that autosave has answered (the why
+    and the evidence are in docs/wagtail-autosave.md)."""
+    return format_html('<script src="{}"></script>', static("cms/autosave_guard.js"))
