@@ -29,7 +29,15 @@
     }
     var result = await post(body);
     if (result.status === "requires_action") {
-      var action = stripe.handleCardAction ? await stripe.handleCardAction(result.client_secret) : await stripe.confirmCardPayment(result.client_secret);
+      // Our server creates the PaymentIntent with Stripe's default automatic confirmation and confirms it
+      // itself (providers/stripe_card.py), which is Stripe's "finalize payments on the server" flow: its
+      // next action (3D Secure) is finished by stripe.handleNextAction. handleCardAction belongs to the
+      // manual-confirmation flow (it leaves the intent in requires_confirmation for a second server
+      // confirm we never make), so it is not used. localstripe's fake Stripe.js has no handleNextAction;
+      // only there confirmCardPayment, which shows its authentication dialog and finishes the intent.
+      var action = stripe.handleNextAction
+        ? await stripe.handleNextAction({clientSecret: result.client_secret})
+        : await stripe.confirmCardPayment(result.client_secret);
       if (action.error) { errors.textContent = action.error.message || "error"; document.getElementById("card-submit").disabled = false; return; }
       // The bank's check (3D Secure) ended in the browser, so our server has not seen the result yet.
       // Reloading the card page makes it read the PaymentIntent: a succeeded one is recorded at once and
