@@ -189,6 +189,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "exchange.accounts.lockout.login_identifier"
+# The client IP of the audit log, the lockout, allauth's and DRF's rate limits: REMOTE_ADDR, or with
+# TRUSTED_PROXY_COUNT reverse proxies of ours in front, the address the outermost one appended to
+# X-Forwarded-For (exchange.core.middleware.client_ip_from_request). 0 (the default) ignores the header,
+# which anyone can forge; compose.yaml's Caddy sets 1. ALLAUTH_/NUM_PROXIES below read the same number.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 AXES_CLIENT_IP_CALLABLE = "exchange.core.middleware.client_ip_from_request"  # the audit log's notion of IP
 AXES_CLIENT_STR_CALLABLE = "exchange.accounts.lockout.client_description"  # no email or IP in log files
 AXES_LOCKOUT_CALLABLE = "exchange.accounts.lockout.lockout_response"
@@ -236,6 +242,10 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Sàn giao dịch công nghệ TP.HCM <no-reply@techex.local>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A hung mail server must not hold a worker past NOTIFICATION_EMAIL_LEASE (a claimed email whose worker
+# seems dead is sent again after it): the send gives up well before.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 60))
+NOTIFICATION_EMAIL_LEASE = int(os.environ.get("NOTIFICATION_EMAIL_LEASE", 900))
 
 # --- Background work (huey) -----------------------------------------------------------------------
 # One worker with retries and periodic tasks; SQLite storage needs no broker for ``make run``.
@@ -257,6 +267,9 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": 1, "worker_type": "thread", "periodic": True},
     }
+    # SqliteHuey opens its file when Django loads huey's app, so every manage.py command (``check`` on a
+    # fresh clone included) would fail on a missing var/: make the folder instead of requiring `make run`.
+    Path(HUEY["filename"]).parent.mkdir(parents=True, exist_ok=True)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -271,6 +284,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_VERSIONING_CLASS": None,
     "DEFAULT_THROTTLE_RATES": {"valuation": os.environ.get("VALUATION_CALCULATE_RATE", "60/min")},
+    # Throttles key anonymous callers by IP; DRF's default (None) keys them by the whole X-Forwarded-For
+    # string, which a caller changes at will. Same rule as client_ip_from_request.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HCMC Technology Exchange API / API Sàn giao dịch công nghệ TP.HCM",
@@ -282,7 +298,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"DealSideEnum": "exchange.deals.models.Side"},
+    # Choice sets that share a field name across components ("kind", "state", "method") or that appear
+    # under two field names: one stable component each (else drf-spectacular hashes names like
+    # "KindA70Enum" that change when the choices do).
+    "ENUM_NAME_OVERRIDES": {
+        "DealSideEnum": "exchange.deals.models.Side",
+        "ListingKindEnum": "listings.models.ListingKind",
+        "ListingStateEnum": "listings.lifecycle.ListingState",
+        "TransactionTypeEnum": "listings.models.TransactionType",
+        "ServiceKindEnum": "exchange.support.models.ServiceKind",
+        "ValuationMethodEnum": "valuation.engine.ALL_METHODS",
+    },
     # The default enum hook, then what every paginated list does (404 for a page out of range, empty
     # filters ignored).
     "POSTPROCESSING_HOOKS": [
