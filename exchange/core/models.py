@@ -129,6 +129,14 @@ class Notification(models.Model):
         blank=True,
         help_text=_("Đặt ngay trước khi gửi email; tránh gửi trùng."),
     )
+    # ``emailed_at`` is the claim; this is the proof the mail went out. A claim older than the lease
+    # (``NOTIFICATION_EMAIL_LEASE``) without it belongs to a worker that died: the email is sent again.
+    email_sent_at = models.DateTimeField(
+        _("đã gửi xong email lúc"),
+        null=True,
+        blank=True,
+        help_text=_("Đặt sau khi máy chủ thư nhận email."),
+    )
     email_skipped = models.BooleanField(
         _("không gửi email"), default=False, help_text=_("Người nhận tắt email")
     )

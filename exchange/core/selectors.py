@@ -87,15 +87,36 @@ def audit_log_for_object(*, target: models.Model, limit: int = 50) -> QuerySet[A
     )[:limit]
 
 
+def notification_email_lease():
+    """How long a worker's claim on an email (``Notification.emailed_at``) holds without the mail having
+    gone out (``email_sent_at``); after that the worker is taken for dead and the email is sent again.
+    Longer than a send can take (``EMAIL_TIMEOUT``), so a slow worker is not doubled."""
+    import datetime
+
+    from django.conf import settings
+
+    return datetime.timedelta(seconds=int(getattr(settings, "NOTIFICATION_EMAIL_LEASE", 900)))
+
+
 def notification_lost_email_id_batches(
-    *, created_before, created_after, batch_size: int = 500
+    *, created_before, created_after, batch_size: int = 500, claimed_before=None
 ) -> Iterator[list[int]]:
     """Ids of notifications that should have been emailed at once but were not: created between the two
-    times, not emailed, not skipped, for a recipient who did not choose the daily digest (whose emails
-    the digest carries). Keyset pages of ``batch_size``, one query each."""
+    times, not skipped, and either never claimed (their task was lost) or claimed before
+    ``claimed_before`` (the lease) without the mail having gone out (the worker died mid-send); for a
+    recipient who did not choose the daily digest (whose emails the digest carries). Keyset pages of
+    ``batch_size``, one query each."""
+    from django.utils import timezone
+
+    if claimed_before is None:
+        claimed_before = timezone.now() - notification_email_lease()
     qs = (
         Notification.objects.filter(
-            PENDING_EMAIL, created_at__lt=created_before, created_at__gte=created_after
+            Q(emailed_at__isnull=True) | Q(emailed_at__lt=claimed_before),
+            email_sent_at__isnull=True,
+            email_skipped=False,
+            created_at__lt=created_before,
+            created_at__gte=created_after,
         )
         .exclude(recipient__notification_preference__email_frequency=EmailFrequency.DAILY)
         .order_by("pk")

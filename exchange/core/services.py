@@ -126,28 +126,39 @@ def _absolute(path: str) -> str:
 def notification_email_send(*, notification_id: int) -> bool:
     """Email one notification unless it was emailed, skipped, or its recipient now wants otherwise.
 
-    The row is claimed (``emailed_at`` set) in a short transaction before the mail goes out, so two runs
-    can never both send it, and no database lock is held while talking to the mail server. If sending
-    fails the claim is released and the error re-raised, so the task's retry sends it later.
+    The row is claimed (``emailed_at`` set) in a short UPDATE before the mail goes out, so two runs can
+    never both send it, and no database lock is held while talking to the mail server; once the mail
+    server took it, ``email_sent_at`` records that (the idempotent state change: a row with it is never
+    sent again). If sending fails the claim is released and the error re-raised, so the task's retry
+    sends it later. If the worker dies between the claim and ``email_sent_at``, the claim lapses after
+    ``NOTIFICATION_EMAIL_LEASE`` seconds and the repair job sends it again (at least once; a second copy
+    only if the worker died in the instant after the mail server accepted the mail).
     """
-    from .selectors import notification_email_frequency
+    from .selectors import notification_email_frequency, notification_email_lease
 
     notification = Notification.objects.select_related("recipient").filter(pk=notification_id).first()
-    if notification is None or notification.emailed_at is not None or notification.email_skipped:
+    now = timezone.now()
+    lapsed = now - notification_email_lease()
+    if (
+        notification is None
+        or notification.email_sent_at is not None
+        or notification.email_skipped
+        or (notification.emailed_at is not None and notification.emailed_at >= lapsed)
+    ):
         return False
     recipient = notification.recipient
     frequency = notification_email_frequency(user_id=recipient.pk)
     if frequency == EmailFrequency.DAILY:
         return False  # switched to the digest since; the digest will carry it
     if frequency == EmailFrequency.OFF or not recipient.is_active or not recipient.email:
-        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(email_skipped=True)
+        Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).update(email_skipped=True)
         return False
 
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = Notification.objects.filter(
-            pk=notification_id, emailed_at__isnull=True, email_skipped=False
-        ).update(emailed_at=now)
+    claimed = (
+        Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True, email_skipped=False)
+        .filter(models.Q(emailed_at__isnull=True) | models.Q(emailed_at__lt=lapsed))
+        .update(emailed_at=now)
+    )
     if not claimed:
         return False
     try:
@@ -158,8 +169,13 @@ def notification_email_send(*, notification_id: int) -> bool:
         )
         send_mail(notification.subject, body, None, [recipient.email])
     except Exception:
-        Notification.objects.filter(pk=notification_id, emailed_at=now).update(emailed_at=None)
+        Notification.objects.filter(pk=notification_id, emailed_at=now, email_sent_at__isnull=True).update(
+            emailed_at=None
+        )
         raise
+    Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True).update(
+        email_sent_at=timezone.now()
+    )
     return True
 
 
@@ -215,6 +231,9 @@ def digest_send_for_user(*, user_id: int) -> int:
     except Exception:
         Notification.objects.filter(recipient_id=user_id, emailed_at=now).update(emailed_at=None)
         raise
+    Notification.objects.filter(recipient_id=user_id, emailed_at=now, email_sent_at__isnull=True).update(
+        email_sent_at=timezone.now()
+    )
     return total
 
 

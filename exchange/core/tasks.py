@@ -81,7 +81,8 @@ def requeue_lost_notification_emails() -> int:
 
     Safe alongside a task that is merely late: ``notification_email_send`` claims the row before sending,
     so a notification queued twice is emailed once. A worker killed between that claim and the send
-    loses the email (at most once, never twice).
+    leaves a claim without ``email_sent_at``; once it is older than ``NOTIFICATION_EMAIL_LEASE`` this job
+    queues the email again, and a mail that did go out (``email_sent_at`` set) is never queued again.
     """
     from django.utils import timezone
 

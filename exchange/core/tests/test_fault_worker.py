@@ -69,6 +69,9 @@ def test_killed_mid_index_update_leaves_nothing_partial_and_the_reconcile_repair
     listings = ListingFactory.create_batch(20, state=ListingState.PUBLISHED, search_index=False)
     ids = [listing.pk for listing in listings]
     database = get_backend("database")
+    # The index's FTS tables are not Django models, so a transactional test before this one (flushed
+    # tables, not these) may have left rows: start from an empty index, as the assertions below need.
+    database.clear()
     assert database.count() == 0
     log = tmp_path / "worker.log"
 
@@ -132,6 +135,62 @@ def test_killed_while_emailing_the_email_is_requeued_and_sent_once(
     # Again, and the original task arriving late: nothing more is sent.
     _run_periodic(requeue_lost_notification_emails, proc, log)
     assert log.read_text().count("notification emails again") == 1  # nothing left to requeue
+    assert _result(send_notification_email(notification.pk), log) is False
+    (message,) = list(email_dir.iterdir())
+    assert user.email in message.read_text()
+
+
+def test_killed_between_claim_and_send_the_email_is_sent_after_the_lease_and_only_once(
+    start_worker,  # noqa: F811 - the fixture imported above
+    make_user,
+    tmp_path,
+    settings,
+):
+    """The worker claimed the notification (``emailed_at``) and died before the mail went out: the claim
+    lapses after ``NOTIFICATION_EMAIL_LEASE``, the repair job queues it, it is sent once and recorded
+    (``email_sent_at``); the repair job and the original task running again change nothing."""
+    email_dir = tmp_path / "mail"
+    log = tmp_path / "worker.log"
+    user = make_user(language="en")
+    notification = notify(
+        recipient=user,
+        kind="membership_requested",
+        context={"organization": "Viện A", "user": "B", "role": "member"},
+    )
+    proc = start_worker(email_dir=email_dir, extra_env={"TECHEX_WORKER_SLOW_EMAIL": "60"})
+    wait_for(
+        lambda: Notification.objects.filter(pk=notification.pk, emailed_at__isnull=False).exists(),
+        proc,
+        log,
+        "the worker to claim the notification",
+    )
+    time.sleep(0.5)  # inside the slow send now
+    assert proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None and notification.email_sent_at is None
+    assert not email_dir.exists() or not any(email_dir.iterdir())
+
+    # Within the lease (15 minutes here) the claim is respected: a live worker may still be sending.
+    settings.NOTIFICATION_EMAIL_REPAIR_AFTER = 0
+    assert requeue_lost_notification_emails.call_local() == 0
+
+    proc = start_worker(
+        email_dir=email_dir,
+        extra_env={"TECHEX_WORKER_EMAIL_REPAIR_AFTER": "0", "TECHEX_WORKER_EMAIL_LEASE": "1"},
+    )
+    time.sleep(1.2)  # the lease lapses
+    _run_periodic(requeue_lost_notification_emails, proc, log)
+    assert "Queued 1 notification emails again" in log.read_text()
+    wait_for(
+        lambda: Notification.objects.filter(pk=notification.pk, email_sent_at__isnull=False).exists(),
+        proc,
+        log,
+        "the requeued email to be sent",
+    )
+    _run_periodic(requeue_lost_notification_emails, proc, log)
+    assert log.read_text().count("notification emails again") == 1
     assert _result(send_notification_email(notification.pk), log) is False
     (message,) = list(email_dir.iterdir())
     assert user.email in message.read_text()

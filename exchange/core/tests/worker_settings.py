@@ -9,6 +9,8 @@ come from the environment, so the worker subprocess shares them with the test th
     TECHEX_WORKER_EMAIL_DIR  optional: write emails as files there
     TECHEX_WORKER_SLOW_QUERIES  optional: seconds every query waits (``apps.CoreWorkerTestConfig``)
     TECHEX_WORKER_EMAIL_REPAIR_AFTER  optional: ``NOTIFICATION_EMAIL_REPAIR_AFTER`` in seconds
+    TECHEX_WORKER_SLOW_EMAIL  optional: seconds each email send waits before writing its file
+    TECHEX_WORKER_EMAIL_LEASE  optional: ``NOTIFICATION_EMAIL_LEASE`` in seconds
 """
 
 import os
@@ -41,6 +43,11 @@ HUEY = {
 if os.environ.get("TECHEX_WORKER_EMAIL_DIR"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["TECHEX_WORKER_EMAIL_DIR"]
+    if os.environ.get("TECHEX_WORKER_SLOW_EMAIL"):  # seconds each send waits first (slow_email.py)
+        EMAIL_BACKEND = "exchange.core.tests.slow_email.SlowFileBackend"
+
+if os.environ.get("TECHEX_WORKER_EMAIL_LEASE"):
+    NOTIFICATION_EMAIL_LEASE = int(os.environ["TECHEX_WORKER_EMAIL_LEASE"])
 
 if os.environ.get("TECHEX_WORKER_EMAIL_REPAIR_AFTER"):
     NOTIFICATION_EMAIL_REPAIR_AFTER = int(os.environ["TECHEX_WORKER_EMAIL_REPAIR_AFTER"])
