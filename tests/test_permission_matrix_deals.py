@@ -332,6 +332,49 @@ def test_assigned_people(deal_world):
     assert not wrong, "\n".join(wrong)
 
 
+#: The deal's assigned broker while the NDA is outstanding (another broker assigned after the first one
+#: accepted): the room's summary, the deal itself (value hidden) and its ratings, and nothing with the
+#: deal's value or content in it — the payment pages, the QR code, the invoice and the payment API
+#: included (403: they know the deal exists, and the room shows them the NDA to accept).
+OUTSTANDING_BROKER = {
+    **{name: 403 for name, row in MATRIX.items() if row is DEAL_VIEWERS or row is API_DEAL_VIEWERS},
+    "deals:room": 200,
+    "api:deal-detail": 200,
+    "api:deal-ratings": 200,
+    "deals:message_attachment": 404,  # files are looked up through the messages they may read
+    "payments:card": 403,
+}
+
+
+def test_assigned_broker_with_outstanding_nda(deal_world):
+    from django.test import Client
+
+    new_broker = UserFactory(roles=["broker"])
+    deal_services.deal_assign_broker(
+        actor=deal_world["users"][STAFF], deal=deal_world["deal"], broker=new_broker
+    )
+    client = Client()
+    client.force_login(new_broker)
+    wrong = []
+    for name, row in MATRIX.items():
+        expected = OUTSTANDING_BROKER.get(name, row[BROKER])
+        status = client.get(_url(name, deal_world)).status_code
+        if status != expected:
+            wrong.append(f"{name}: expected {expected}, got {status}")
+    assert not wrong, "\n".join(wrong)
+    api = client.get(reverse("api:deal-detail", kwargs={"pk": deal_world["deal"].pk})).json()
+    assert api.get("value_vnd") is None
+    # Nor do the payment emails (they carry the amount) reach them; the parties still hear of it.
+    from exchange.core.models import Notification
+
+    payment_services.payment_request_create(
+        actor=deal_world["users"][TTO], milestone=deal_world["milestones"][1]
+    )
+    requested = Notification.objects.filter(kind="payment_requested")
+    assert requested.filter(recipient=deal_world["users"][BUSINESS]).exists()
+    assert not requested.filter(recipient=new_broker).exists()
+
+
 # --- unsafe methods: who is refused, and proof that nothing was written ---------------------------------
 _SITE_OUT = {ANON: 302, PEER: 302, **_NON_PARTIES}  # login page, or 404 for whoever is not in the deal
 _API_OUT = {ANON: 401, PEER: 401, **_NON_PARTIES}

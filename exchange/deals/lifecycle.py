@@ -66,6 +66,11 @@ OPEN_STATES = frozenset(set(S.values) - TERMINAL_STATES)
 # A deal in one of these states with an accepted NDA opens the listing's confidential files to the
 # counterparty's members.
 NDA_ACCESS_STATES = frozenset({S.NEGOTIATING, S.TERMS_AGREED, S.CONTRACT_READY, S.SIGNED, S.EXECUTING})
+# The assigned broker may accept the NDA personally while the deal is live (the owner required it and the
+# deal has not ended). Once it ended (declined, completed, cancelled) a broker who never accepted stays
+# outside the confidential part for good: accepting afterwards would open the contract, the value and the
+# listing's files to someone who no longer works on the deal. They keep the room's summary.
+BROKER_NDA_STATES = frozenset({S.NDA_PENDING}) | NDA_ACCESS_STATES
 # Messages may be posted while the deal is open.
 MESSAGE_STATES = OPEN_STATES
 PRE_SIGNATURE_STATES = frozenset(
@@ -106,7 +111,7 @@ ACTIVITIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "assign_broker": (OPEN_STATES, frozenset({A.STAFF})),
     "milestone_done": (frozenset({S.EXECUTING}), frozenset({*PARTIES, A.STAFF})),
     # The assigned broker accepts the deal's NDA personally, once the owner has required one.
-    "broker_accept_nda": (frozenset({S.NDA_PENDING}) | NDA_ACCESS_STATES, frozenset({A.BROKER})),
+    "broker_accept_nda": (BROKER_NDA_STATES, frozenset({A.BROKER})),
     # An emailed one-time code for signing is asked for while the contract waits for signatures.
     "request_signature_code": (frozenset({S.CONTRACT_READY}), frozenset({A.SIGNATORY})),
     # After completion each side rates the experience once.

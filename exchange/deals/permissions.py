@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from exchange.accounts import permissions as perms
 from listings import permissions as lperms
 
-from .lifecycle import NDA_ACCESS_STATES, Actor
+from .lifecycle import NDA_ACCESS_STATES, TERMINAL_STATES, Actor
 
 if TYPE_CHECKING:
     from .models import Deal
@@ -90,6 +90,12 @@ def broker_nda_outstanding(user, deal: Deal) -> bool:
     return not deal.nda_acceptances.filter(
         user_id=user.pk, side=Side.BROKER, template_id=deal.nda_template_id
     ).exists()
+
+
+def broker_nda_closed(user, deal: Deal) -> bool:
+    """True for an assigned broker whose NDA is outstanding on a deal that has ended: they can no longer
+    accept it (``lifecycle.BROKER_NDA_STATES``), so they keep the summary and nothing confidential."""
+    return deal.state in TERMINAL_STATES and broker_nda_outstanding(user, deal)
 
 
 def can_view_confidential(user, deal: Deal) -> bool:

@@ -36,6 +36,7 @@ from .contracts import CONTRACT_LANGUAGES, render_contract
 from .lifecycle import (
     ACTION_LABELS,
     OPEN_STATES,
+    TERMINAL_STATES,
     TRANSITIONS,
     DealState,
     NotPermitted,
@@ -98,6 +99,11 @@ def _refuse(action: str, deal: Deal) -> NotPermitted:
 #: Why an assigned broker is refused the confidential parts of a deal until they accept its NDA.
 BROKER_NDA_FIRST = _lazy(
     "Vui lòng chấp nhận thỏa thuận bảo mật của giao dịch trước khi xem nội dung bảo mật."
+)
+#: Why a broker who never accepted the NDA can no longer do so (``lifecycle.BROKER_NDA_STATES``).
+BROKER_NDA_ENDED = _lazy(
+    "Giao dịch đã kết thúc nên không thể chấp nhận thỏa thuận bảo mật nữa; nội dung bảo mật vẫn đóng "
+    "với bạn, bạn vẫn xem được tóm tắt giao dịch."
 )
 
 
@@ -402,7 +408,12 @@ def deal_broker_accept_nda(*, actor, deal: Deal, text_sha256: str, ip: str | Non
     """The assigned broker accepts the deal's NDA personally; only then do the listing's confidential
     files open to them (while they stay assigned and the deal is in negotiation or later)."""
     deal = _lock(deal)
-    _check_activity("broker_accept_nda", deal, actor)
+    try:
+        _check_activity("broker_accept_nda", deal, actor)
+    except WrongState as exc:
+        if deal.state in TERMINAL_STATES and deal.nda_template_id:
+            raise WrongState(BROKER_NDA_ENDED, action="broker_accept_nda", state=deal.state) from exc
+        raise
     template = deal.nda_template
     if template is None:
         raise WrongState(

@@ -151,6 +151,8 @@ def room(request, pk: int):
             "code_request_form": SideForm(sides=unsigned) if unsigned else None,
             "certificate_form": CertificateSignForm(sides=unsigned) if unsigned else None,
             "is_broker": Actor.BROKER in kinds,
+            "broker_nda_closed": dperms.broker_nda_closed(request.user, deal),
+            "broker_nda_ended": services.BROKER_NDA_ENDED,
             "broker_nda_accepted": any(
                 a.side == Side.BROKER and a.user_id == request.user.pk for a in context["nda_acceptances"]
             ),

@@ -97,9 +97,13 @@ def _lock(pr: PaymentRequest | int) -> PaymentRequest:
 
 
 def _people(deal: Deal, sides, exclude=None) -> list:
+    """Who hears of a payment of the deal: the sides asked for, and the assigned broker only once they
+    accepted the deal's NDA (the emails carry the amounts, which the room keeps from them until then)."""
+    from exchange.deals import permissions as dperms
     from exchange.deals.services import _recipients
 
-    return _recipients(deal, sides=sides, exclude=exclude)
+    people = _recipients(deal, sides=sides, exclude=exclude)
+    return [p for p in people if not (p.pk == deal.broker_id and dperms.broker_nda_outstanding(p, deal))]
 
 
 def _payers_of_quote(pr: PaymentRequest, sides, exclude=None) -> list:

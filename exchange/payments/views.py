@@ -1,8 +1,8 @@
 """Payment pages: request and pay a milestone, the status page with the VietQR code, the card page, staff
 lists, statement import, ledger; and the Stripe webhook. Thin: parse, call a service or selector, render.
 
-Someone who may not see the deal gets 404 for every page of its payment requests; staff pages answer
-403 to everyone else.
+Someone who may not see the deal gets 404 for every page of its payment requests, its assigned broker 403
+until they accepted the deal's NDA; staff pages answer 403 to everyone else.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from exchange.accounts import permissions as perms
+from exchange.deals import permissions as dperms
 from exchange.deals import selectors as deal_selectors
+from exchange.deals import services as deal_services
 from exchange.deals.models import DealMilestone
 
 from . import selectors, services
@@ -40,9 +42,14 @@ def _errors(request, exc) -> None:
 
 
 def _pr_or_404(request, reference: str):
+    """The request for every page of it: 404 for whoever may not see its deal, 403 for the deal's assigned
+    broker while their NDA is outstanding — amounts, the QR code, the card page and the invoice data
+    are the deal's value, which the deal room keeps from them too (``can_view_confidential``)."""
     pr = selectors.payment_request_for_user(user=request.user, reference=reference)
     if pr is None:
         raise Http404
+    if pr.deal_id and not dperms.can_view_confidential(request.user, pr.deal):
+        raise PermissionDenied(deal_services.BROKER_NDA_FIRST)
     return pr
 
 

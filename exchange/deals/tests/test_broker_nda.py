@@ -127,3 +127,60 @@ def test_services_refuse_participation_before_the_nda(p, nda, room):
         services.deal_send_message(actor=p.broker, deal=room, body="x")
     services.deal_broker_accept_nda(actor=p.broker, deal=room, text_sha256=nda.sha256)
     assert services.deal_send_message(actor=p.broker, deal=room, body="Gợi ý").side == "broker"
+
+
+# --- after the deal ends -------------------------------------------------------------------------------
+ENDED = "Giao dịch đã kết thúc nên không thể chấp nhận thỏa thuận bảo mật nữa"
+
+
+def test_after_the_deal_ends_a_broker_who_never_accepted_stays_outside_but_keeps_the_summary(
+    client, p, nda, room
+):
+    """The rule (``lifecycle.BROKER_NDA_STATES``): the NDA can be accepted while the deal is live; once it
+    ended, a broker who never accepted gets no confidential access, and is told so instead of being asked
+    to accept an NDA that can no longer be accepted. The summary, the deal list and the ratings stay."""
+    from exchange.deals.lifecycle import WrongState
+    from exchange.deals.models import NdaAcceptance
+
+    services.deal_cancel(actor=p.researcher, deal=room, reason="Hai bên dừng đàm phán")
+    room.refresh_from_db()
+    assert dperms.can_view(p.broker, room) and not dperms.can_view_confidential(p.broker, room)
+    assert dperms.broker_nda_closed(p.broker, room)
+    with pytest.raises(WrongState, match=ENDED):
+        services.deal_broker_accept_nda(actor=p.broker, deal=room, text_sha256=nda.sha256)
+
+    client.force_login(p.broker)
+    url = reverse("deals:room", args=[room.pk])
+    page = client.get(url).content.decode()
+    assert room.listing.title in page and ENDED in page
+    assert "broker_accept_nda" not in page and SECRET_BODY not in page
+    response = client.post(
+        reverse("deals:action", args=[room.pk, "broker_accept_nda"]),
+        {"text_sha256": nda.sha256, "agree": "on"},
+        follow=True,
+    )
+    assert ENDED in response.content.decode()
+    assert not NdaAcceptance.objects.filter(deal=room, user=p.broker).exists()
+    assert client.get(reverse("deals:contract", args=[room.pk])).status_code == 403
+    value = f"{room.value_vnd:,}".replace(",", ".")
+    listing_page = client.get(reverse("deals:list")).content.decode()
+    assert room.listing.title in listing_page and value not in listing_page
+
+    api = APIClient()
+    api.force_authenticate(p.broker)
+    base = f"/api/v1/deals/{room.pk}/"
+    assert api.get(base).status_code == 200 and api.get(base).json()["value_vnd"] is None
+    r = api.post(base + "broker-accept-nda/", {"text_sha256": nda.sha256}, format="json")
+    assert r.status_code in (400, 409) and ENDED in r.content.decode()
+    assert api.get(base + "messages/").status_code == 403
+    assert api.get(base + "ratings/").status_code == 200
+
+
+def test_a_broker_who_accepted_before_the_end_keeps_reading_the_room(client, p, nda, room):
+    services.deal_broker_accept_nda(actor=p.broker, deal=room, text_sha256=nda.sha256)
+    services.deal_cancel(actor=p.researcher, deal=room, reason="Hai bên dừng đàm phán")
+    room.refresh_from_db()
+    assert dperms.can_view_confidential(p.broker, room) and not dperms.broker_nda_closed(p.broker, room)
+    client.force_login(p.broker)
+    page = client.get(reverse("deals:room", args=[room.pk])).content.decode()
+    assert SECRET_BODY in page and ENDED not in page
