@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -68,12 +69,63 @@ class ServiceErrorsMixin:
         return super().handle_exception(exc)
 
 
+class StrictCharField(serializers.CharField):
+    """A text field that takes only JSON strings. DRF's ``CharField`` turns ``0`` or ``1.5`` into ``"0"``
+    and ``"1.5"``, so a client that sends a number where the schema says string (a bug on its side) would
+    be stored without a word; here it gets 400 "Not a valid string." for that field, as the schema says.
+    Form and query values are always strings, so HTML forms and filters are unaffected."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """The base of the API's model serializers: model text fields become ``StrictCharField``."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
+
 class Pagination(PageNumberPagination):
-    """``?page=N`` (a page past the end or not a number: 404) and ``?page_size=`` up to 100."""
+    """``?page=N`` (a page past the end: 404) and ``?page_size=`` up to 100 (more is capped at 100).
+
+    DRF ignores a ``page_size`` that is not a positive integer (the default size answers) and calls a
+    page that is not a number "not found"; both are the client's mistake, so they get 400 with a message
+    under the parameter's name, like any other invalid input."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    @staticmethod
+    def _positive_integer(request, name):
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":  # an empty parameter means "not given", as for the filters
+            return None
+        try:
+            return serializers.IntegerField(min_value=1).run_validation(raw)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({name: exc.detail}) from exc
+
+    def get_page_size(self, request):
+        size = self._positive_integer(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        try:
+            int(raw or 1)
+        except ValueError:
+            self._positive_integer(request, self.page_query_param)  # raises the field message
+        # A number below 1 or past the end stays a 404 (the page does not exist), as documented.
+        return raw or 1
 
 
 # --- documented error bodies ----------------------------------------------------------------------
@@ -153,6 +205,14 @@ def document_list_conventions(result, generator, request, public):
                 {
                     "description": "Not found, not visible to you, or page out of range.",
                     "content": {"application/json": {"schema": error}},
+                },
+            )
+            # ``page``/``page_size`` that is not a positive integer: 400 with a message under its name.
+            operation["responses"].setdefault(
+                "400",
+                {
+                    "description": "Invalid input; messages by field.",
+                    "content": {"application/json": {"schema": VALIDATION_ERROR_SCHEMA}},
                 },
             )
             for parameter in parameters:

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from exchange.accounts import permissions as perms
+from exchange.api import StrictCharField
 
 from . import permissions as lperms
 from .interchange import SCHEMA, listing_to_record
@@ -59,13 +60,13 @@ def listing_url(request, listing: Listing) -> str:
 
 # --- small nested shapes (shared by summaries and records) ----------------------------------------------
 class LangTextSerializer(serializers.Serializer):
-    vi = serializers.CharField(required=False, allow_blank=True)
-    en = serializers.CharField(required=False, allow_blank=True)
+    vi = StrictCharField(required=False, allow_blank=True)
+    en = StrictCharField(required=False, allow_blank=True)
 
 
 class OrganizationRefSerializer(serializers.Serializer):
-    ref = serializers.CharField(allow_null=True, help_text="null when hidden from you")
-    name = serializers.CharField(allow_null=True, required=False)
+    ref = StrictCharField(allow_null=True, help_text="null when hidden from you")
+    name = StrictCharField(allow_null=True, required=False)
 
 
 class PriceSerializer(serializers.Serializer):
@@ -83,8 +84,8 @@ class TrlRangeSerializer(serializers.Serializer):
 # --- list pages -------------------------------------------------------------------------------------
 class ListingSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    ref = serializers.CharField(read_only=True)
-    origin = serializers.CharField(read_only=True)
+    ref = StrictCharField(read_only=True)
+    origin = StrictCharField(read_only=True)
     kind = serializers.ChoiceField(choices=ListingKind.choices, read_only=True)
     state = serializers.ChoiceField(choices=ListingState.choices, read_only=True)
     url = serializers.SerializerMethodField(help_text="Absolute URL of the public page.")
@@ -94,7 +95,7 @@ class ListingSummarySerializer(serializers.Serializer):
         help_text="`{ref: null, name: null}` for anonymous visitors and anonymous requests."
     )
     field = serializers.SerializerMethodField(help_text="S&T field code.")
-    keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
+    keywords = serializers.ListField(child=StrictCharField(), read_only=True)
     transaction_types = serializers.ListField(
         child=serializers.ChoiceField(choices=TransactionType.choices), read_only=True
     )
@@ -160,10 +161,8 @@ class RequestSummarySerializer(ListingSummarySerializer):
 
 # --- list pages answered by the search service (documentation only) -------------------------------------
 class FacetValueSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="The code to pass back as the filter's value.")
-    label = serializers.CharField(
-        help_text="Human-readable name (Vietnamese unless the request asks English)."
-    )
+    value = StrictCharField(help_text="The code to pass back as the filter's value.")
+    label = StrictCharField(help_text="Human-readable name (Vietnamese unless the request asks English).")
     count = serializers.IntegerField(help_text="Listings matching the query with this value.")
 
 
@@ -179,16 +178,12 @@ FACETS_HELP = (
 
 class TechnologySearchItemSerializer(TechnologySummarySerializer):
     # Not read_only: drf-spectacular marks read-only fields required, but only searched lists carry it.
-    highlights = serializers.DictField(
-        child=serializers.CharField(), required=False, help_text=HIGHLIGHTS_HELP
-    )
+    highlights = serializers.DictField(child=StrictCharField(), required=False, help_text=HIGHLIGHTS_HELP)
 
 
 class RequestSearchItemSerializer(RequestSummarySerializer):
     # Not read_only: drf-spectacular marks read-only fields required, but only searched lists carry it.
-    highlights = serializers.DictField(
-        child=serializers.CharField(), required=False, help_text=HIGHLIGHTS_HELP
-    )
+    highlights = serializers.DictField(child=StrictCharField(), required=False, help_text=HIGHLIGHTS_HELP)
 
 
 def _page_serializer(name: str, item_cls):
@@ -219,36 +214,36 @@ RequestPageSerializer = _page_serializer("RequestPageSerializer", RequestSearchI
 class IPRightSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=IPType.choices)
     status = serializers.ChoiceField(choices=IPStatus.choices, required=False)
-    number = serializers.CharField(required=False, allow_blank=True)
-    jurisdiction = serializers.CharField(required=False, allow_blank=True)
+    number = StrictCharField(required=False, allow_blank=True)
+    jurisdiction = StrictCharField(required=False, allow_blank=True)
     filed_on = serializers.DateField(required=False, allow_null=True)
     granted_on = serializers.DateField(required=False, allow_null=True)
 
 
 class InventorSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = StrictCharField()
 
 
 class MediaSerializer(serializers.Serializer):
-    url = serializers.CharField()
-    kind = serializers.CharField(help_text="`image` or `document`")
-    title = serializers.CharField(required=False, allow_blank=True)
-    language = serializers.CharField(required=False, allow_blank=True)
+    url = StrictCharField()
+    kind = StrictCharField(help_text="`image` or `document`")
+    title = StrictCharField(required=False, allow_blank=True)
+    language = StrictCharField(required=False, allow_blank=True)
 
 
 class RecordSerializer(serializers.Serializer):
     """The technology interchange record ``techex.technology/1`` (docs/interchange.md)."""
 
     schema = serializers.ChoiceField(choices=[SCHEMA])
-    ref = serializers.CharField(max_length=100, help_text="Unique within the exchange; cannot change.")
+    ref = StrictCharField(max_length=100, help_text="Unique within the exchange; cannot change.")
     kind = serializers.ChoiceField(choices=ListingKind.choices)
     title = LangTextSerializer(help_text="At least one of vi/en.")
     summary = LangTextSerializer(required=False)
     description = LangTextSerializer(required=False)
     advantages = LangTextSerializer(required=False)
     applications = LangTextSerializer(required=False)
-    field = serializers.CharField(help_text="S&T field code, e.g. `2.07`.")
-    keywords = serializers.ListField(child=serializers.CharField(), required=False)
+    field = StrictCharField(help_text="S&T field code, e.g. `2.07`.")
+    keywords = serializers.ListField(child=StrictCharField(), required=False)
     ip = IPRightSerializer(many=True, required=False)
     transaction_types = serializers.ListField(child=serializers.ChoiceField(choices=TransactionType.choices))
     price = PriceSerializer(required=False, allow_null=True)
@@ -256,7 +251,7 @@ class RecordSerializer(serializers.Serializer):
         help_text="Writes: `ref` of an organisation you are an active member of."
     )
     inventors = InventorSerializer(many=True, required=False)
-    province = serializers.CharField(required=False, allow_null=True, help_text="Name or code.")
+    province = StrictCharField(required=False, allow_null=True, help_text="Name or code.")
     state_funded = serializers.BooleanField(required=False)
     media = MediaSerializer(many=True, required=False, help_text="Read-only: public files; ignored on write.")
     updated_at = serializers.DateTimeField(required=False)
@@ -276,8 +271,8 @@ class RequestRecordSerializer(RecordSerializer):
 
 class _DetailMixin(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    url = serializers.CharField(read_only=True, help_text="Absolute URL of the public page.")
-    origin = serializers.CharField(read_only=True, help_text="The exchange the listing comes from.")
+    url = StrictCharField(read_only=True, help_text="Absolute URL of the public page.")
+    origin = StrictCharField(read_only=True, help_text="The exchange the listing comes from.")
     version = serializers.IntegerField(read_only=True, help_text="Public version, increasing.")
     state = serializers.ChoiceField(choices=ListingState.choices, read_only=True)
 
@@ -292,9 +287,9 @@ class RequestDetailSerializer(_DetailMixin, RequestRecordSerializer):
 
 class RevisionAcceptedSerializer(serializers.Serializer):
     revision = serializers.IntegerField(help_text="Id of the pending revision.")
-    state = serializers.CharField(help_text="`pending`")
-    stage = serializers.CharField(help_text="`tto` or `moderation`: who decides next.")
-    detail = serializers.CharField()
+    state = StrictCharField(help_text="`pending`")
+    stage = StrictCharField(help_text="`tto` or `moderation`: who decides next.")
+    detail = StrictCharField()
 
 
 def listing_detail_data(request, listing: Listing) -> dict[str, Any]:

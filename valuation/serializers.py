@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from exchange.api import StrictCharField, StrictModelSerializer
+
 from .engine import ALL_METHODS, DEFAULT_DRAWS, MAX_DRAWS
 from .models import Valuation, ValuationVersion
 
@@ -32,7 +34,7 @@ class RangeSerializer(serializers.Serializer):
 
 
 class CalculateResponseSerializer(serializers.Serializer):
-    method = serializers.CharField()
+    method = StrictCharField()
     value = serializers.IntegerField(
         allow_null=True, help_text="VND on the most likely inputs (null for scoring)."
     )
@@ -41,14 +43,14 @@ class CalculateResponseSerializer(serializers.Serializer):
     simulation = serializers.DictField(required=False, help_text="Draws, seed, mean, histogram bins.")
 
 
-class ValuationVersionSerializer(serializers.ModelSerializer):
+class ValuationVersionSerializer(StrictModelSerializer):
     class Meta:
         model = ValuationVersion
         fields = ["id", "number", "methods", "inputs", "results", "note", "created_at"]
         read_only_fields = fields
 
 
-class ValuationSerializer(serializers.ModelSerializer):
+class ValuationSerializer(StrictModelSerializer):
     listing = serializers.IntegerField(source="listing_id", required=False, allow_null=True)
     organization = serializers.IntegerField(source="organization_id", read_only=True)
     methods = serializers.ListField(
@@ -73,4 +75,4 @@ class ValuationSerializer(serializers.ModelSerializer):
 
 
 class SaveVersionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    note = StrictCharField(required=False, allow_blank=True, max_length=300)

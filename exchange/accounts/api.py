@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from exchange.api import ServiceErrorsMixin, error_responses
+from exchange.api import ServiceErrorsMixin, StrictCharField, StrictModelSerializer, error_responses
 
 from . import tokens
 from .models import ApiToken
@@ -18,21 +18,21 @@ from .models import ApiToken
 
 class TokenObtainSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
-    name = serializers.CharField(
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+    name = StrictCharField(
         required=False, allow_blank=True, max_length=100, help_text="A label, e.g. the partner system's name."
     )
 
 
-class TokenIssuedSerializer(serializers.ModelSerializer):
-    token = serializers.CharField(help_text="The secret. Shown only now; store it safely.")
+class TokenIssuedSerializer(StrictModelSerializer):
+    token = StrictCharField(help_text="The secret. Shown only now; store it safely.")
 
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "token"]
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(StrictModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from exchange.api import StrictCharField, StrictModelSerializer
 from listings.models import TransactionType
 
 from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
@@ -15,14 +16,14 @@ from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
 @extend_schema_serializer(component_name="DealOrganization")
 class OrganizationRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    ref = serializers.CharField()
-    name = serializers.CharField()
-    country = serializers.CharField()
+    ref = StrictCharField()
+    name = StrictCharField()
+    country = StrictCharField()
 
 
-class DealSerializer(serializers.ModelSerializer):
+class DealSerializer(StrictModelSerializer):
     listing = serializers.IntegerField(source="listing_id")
-    listing_title = serializers.CharField(source="listing.title")
+    listing_title = StrictCharField(source="listing.title")
     buyer_organization = OrganizationRefSerializer()
     seller_organization = OrganizationRefSerializer()
     broker = serializers.IntegerField(source="broker_id", allow_null=True)
@@ -50,9 +51,9 @@ class DealSerializer(serializers.ModelSerializer):
         ]
 
 
-class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.__str__", default="")
-    attachment_url = serializers.CharField(source="get_attachment_url")
+class MessageSerializer(StrictModelSerializer):
+    author = StrictCharField(source="author.__str__", default="")
+    attachment_url = StrictCharField(source="get_attachment_url")
 
     class Meta:
         model = Message
@@ -60,15 +61,15 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MilestoneInSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=300)
+    label = StrictCharField(max_length=300)
     amount_vnd = serializers.IntegerField(min_value=0)
     due = serializers.DateField(required=False, allow_null=True)
 
 
 class TermsInSerializer(serializers.Serializer):
     transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
-    field_of_use = serializers.CharField()
-    territory = serializers.CharField(max_length=300)
+    field_of_use = StrictCharField()
+    territory = StrictCharField(max_length=300)
     term_months = serializers.IntegerField(min_value=1)
     upfront_fee_vnd = serializers.IntegerField(min_value=0, default=0)
     milestones = MilestoneInSerializer(many=True, required=False)
@@ -76,9 +77,9 @@ class TermsInSerializer(serializers.Serializer):
         max_digits=5, decimal_places=2, min_value=0, max_value=100, default=0
     )
     minimum_annual_royalty_vnd = serializers.IntegerField(min_value=0, default=0)
-    improvements = serializers.CharField(required=False, allow_blank=True, default="")
-    support_training = serializers.CharField(required=False, allow_blank=True, default="")
-    other_terms = serializers.CharField(required=False, allow_blank=True, default="")
+    improvements = StrictCharField(required=False, allow_blank=True, default="")
+    support_training = StrictCharField(required=False, allow_blank=True, default="")
+    other_terms = StrictCharField(required=False, allow_blank=True, default="")
 
     def to_terms(self) -> dict:
         data = dict(self.validated_data)
@@ -93,7 +94,7 @@ class TermsInSerializer(serializers.Serializer):
         return data
 
 
-class TermSheetSerializer(serializers.ModelSerializer):
+class TermSheetSerializer(StrictModelSerializer):
     changes = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,8 +126,8 @@ class TermSheetSerializer(serializers.ModelSerializer):
         return [{"field": c["field"], "before": c["before"], "after": c["after"]} for c in obj.diff(previous)]
 
 
-class SignatureSerializer(serializers.ModelSerializer):
-    organization = serializers.CharField(source="organization.name")
+class SignatureSerializer(StrictModelSerializer):
+    organization = StrictCharField(source="organization.name")
 
     class Meta:
         model = Signature
@@ -147,7 +148,7 @@ class SignatureSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(StrictModelSerializer):
     signatures = SignatureSerializer(many=True)
     term_sheet_version = serializers.IntegerField(source="term_sheet.version")
     integrity_ok = serializers.SerializerMethodField()
@@ -175,11 +176,11 @@ class ContractSerializer(serializers.ModelSerializer):
 class InquiryInSerializer(serializers.Serializer):
     listing = serializers.IntegerField()
     organization = serializers.IntegerField()
-    message = serializers.CharField(max_length=10_000)
+    message = StrictCharField(max_length=10_000)
 
 
 class ReasonInSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class AcceptInSerializer(serializers.Serializer):
@@ -187,11 +188,11 @@ class AcceptInSerializer(serializers.Serializer):
 
 
 class NdaInSerializer(serializers.Serializer):
-    text_sha256 = serializers.CharField(max_length=64)
+    text_sha256 = StrictCharField(max_length=64)
 
 
 class MessageInSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10_000)
+    body = StrictCharField(max_length=10_000)
     attachment = serializers.FileField(required=False)
 
 
@@ -207,11 +208,9 @@ SIDE_HELP = "`buyer` or `seller`; needed only if you may sign for both organisat
 
 
 class SignInSerializer(serializers.Serializer):
-    password = serializers.CharField(required=False, help_text="Your account password, or:")
-    code = serializers.CharField(
-        required=False, help_text="The 6-digit code emailed by `POST …/signature-code/`."
-    )
-    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+    password = StrictCharField(required=False, help_text="Your account password, or:")
+    code = StrictCharField(required=False, help_text="The 6-digit code emailed by `POST …/signature-code/`.")
+    side = StrictCharField(required=False, help_text=SIDE_HELP)
 
     def validate(self, attrs):
         if bool(attrs.get("password")) == bool(attrs.get("code")):
@@ -220,11 +219,11 @@ class SignInSerializer(serializers.Serializer):
 
 
 class SideInSerializer(serializers.Serializer):
-    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+    side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
 class SignatureCodeSerializer(serializers.Serializer):
-    side = serializers.CharField()
+    side = StrictCharField()
     expires_at = serializers.DateTimeField()
     max_attempts = serializers.IntegerField()
 
@@ -233,15 +232,15 @@ class CertificateSignInSerializer(serializers.Serializer):
     signed_pdf = serializers.FileField(
         help_text="The PDF from `GET …/signing-pdf/`, signed (incrementally) with your digital certificate."
     )
-    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+    side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
 class RatingInSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class RatingSerializer(serializers.ModelSerializer):
+class RatingSerializer(StrictModelSerializer):
     class Meta:
         model = DealRating
         fields = ["id", "side", "score", "comment", "created_at"]
@@ -249,7 +248,7 @@ class RatingSerializer(serializers.ModelSerializer):
 
 class ConsentInSerializer(serializers.Serializer):
     consent = serializers.BooleanField(default=True)
-    side = serializers.CharField(required=False, help_text=SIDE_HELP)
+    side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
 class CompleteInSerializer(serializers.Serializer):

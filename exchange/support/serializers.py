@@ -5,10 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from exchange.api import StrictCharField, StrictModelSerializer
+
 from .models import ServiceKind, ServiceQuote, ServiceRequest
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(StrictModelSerializer):
     class Meta:
         model = ServiceQuote
         fields = [
@@ -26,7 +28,7 @@ class QuoteSerializer(serializers.ModelSerializer):
         ]
 
 
-class ServiceRequestSerializer(serializers.ModelSerializer):
+class ServiceRequestSerializer(StrictModelSerializer):
     requester = serializers.IntegerField(source="requester_id")
     requester_organization = serializers.IntegerField(source="requester_organization_id", allow_null=True)
     deal = serializers.IntegerField(source="deal_id", allow_null=True)
@@ -62,7 +64,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
 
 class RequestInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ServiceKind.choices)
-    description = serializers.CharField(max_length=10_000)
+    description = StrictCharField(max_length=10_000)
     organization = serializers.IntegerField(required=False, allow_null=True)
     deal = serializers.IntegerField(required=False, allow_null=True)
     listing = serializers.IntegerField(required=False, allow_null=True)
@@ -73,7 +75,7 @@ class QuoteInSerializer(serializers.Serializer):
     vat_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, default=10
     )
-    description = serializers.CharField()
+    description = StrictCharField()
     valid_until = serializers.DateField()
 
 
@@ -89,4 +91,4 @@ class AssignInSerializer(serializers.Serializer):
 
 
 class NoteInSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")

@@ -303,10 +303,11 @@ def test_pagination_and_page_out_of_range(people, make_listing):
     assert first.data["previous"] is None and "page=2" in first.data["next"]
     second = api().get(first.data["next"])
     assert len(second.data["results"]) == 1 and second.data["next"] is None
-    for page in ("999", "abc"):
+    for page, status in (("999", 404), ("0", 404), ("abc", 400)):  # "abc" is the client's mistake
         response = api().get(TECH, {"page": page})
-        assert response.status_code == 404
+        assert response.status_code == status
         assert response["Content-Type"].startswith("application/json")
+    assert "page" in api().get(TECH, {"page": "abc"}).data
 
 
 # --- list through the search service: ranking, highlights, facets ----------------------------------------
