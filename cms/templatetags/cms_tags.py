@@ -177,3 +177,18 @@ def vnd(value) -> str:
         return f"{int(value):,}".replace(",", ".") + " ₫"
     except (TypeError, ValueError):
         return "—"
+
+
+@register.filter
+def described(field):
+    """The field's widget with ``aria-describedby`` naming its help text and its error list.
+
+    Django ties only the help text (and sets ``aria-invalid``); a screen reader that lands on a field
+    after a failed submission must also hear why it failed (WCAG 3.3.1). The ids are the ones the
+    templates give those elements: ``<auto_id>_helptext`` and ``<auto_id>_error``."""
+    if not field.auto_id:
+        return field.as_widget()
+    ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    return field.as_widget(attrs={"aria-describedby": " ".join(ids)} if ids else None)
