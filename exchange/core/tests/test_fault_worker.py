@@ -97,6 +97,17 @@ def test_killed_mid_index_update_leaves_nothing_partial_and_the_reconcile_repair
     assert drift(database)["stale"] == 0
 
 
+def _member_request_notification(make_user):
+    """An English-speaking user and one notification for them whose email the worker is to send."""
+    user = make_user(language="en")
+    notification = notify(
+        recipient=user,
+        kind="membership_requested",
+        context={"organization": "Viện A", "user": "B", "role": "member"},
+    )
+    return user, notification
+
+
 def test_killed_while_emailing_the_email_is_requeued_and_sent_once(
     start_worker,  # noqa: F811 - the fixture imported above
     make_user,
@@ -106,12 +117,7 @@ def test_killed_while_emailing_the_email_is_requeued_and_sent_once(
 
     email_dir = tmp_path / "mail"
     log = tmp_path / "worker.log"
-    user = make_user(language="en")
-    notification = notify(
-        recipient=user,
-        kind="membership_requested",
-        context={"organization": "Viện A", "user": "B", "role": "member"},
-    )
+    user, notification = _member_request_notification(make_user)
     proc = start_worker(email_dir=email_dir, extra_env=SLOW)
     _kill_once_running(proc, log, "exchange.core.tasks.send_notification_email")
     notification.refresh_from_db()
@@ -151,12 +157,7 @@ def test_killed_between_claim_and_send_the_email_is_sent_after_the_lease_and_onl
     (``email_sent_at``); the repair job and the original task running again change nothing."""
     email_dir = tmp_path / "mail"
     log = tmp_path / "worker.log"
-    user = make_user(language="en")
-    notification = notify(
-        recipient=user,
-        kind="membership_requested",
-        context={"organization": "Viện A", "user": "B", "role": "member"},
-    )
+    user, notification = _member_request_notification(make_user)
     proc = start_worker(email_dir=email_dir, extra_env={"TECHEX_WORKER_SLOW_EMAIL": "60"})
     wait_for(
         lambda: Notification.objects.filter(pk=notification.pk, emailed_at__isnull=False).exists(),
