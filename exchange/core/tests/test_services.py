@@ -71,28 +71,30 @@ def test_audit_row_from_a_request_records_actor_ip_before_after(client, vi_user)
     assert row.target == vi_user.notification_preference
 
 
-def test_audit_ip_behind_proxy_is_the_last_hop(client, vi_user, settings):
-    settings.TRUSTED_PROXY_COUNT = 1  # compose.yaml's Caddy
+@pytest.mark.parametrize(
+    "proxies,remote,forwarded,expected",
+    [
+        (1, "10.0.0.2", "6.6.6.6, 198.51.100.9", "198.51.100.9"),  # compose.yaml's Caddy: its entry only
+        (
+            0,
+            "203.0.113.7",
+            "198.51.100.9",
+            "203.0.113.7",
+        ),  # the default: a header anyone sends proves nothing
+    ],
+)
+def test_audit_ip_believes_only_trusted_proxies(
+    client, vi_user, settings, proxies, remote, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
     client.force_login(vi_user)
     client.post(
         reverse("notifications:preferences"),
         {"email_frequency": "off"},
-        REMOTE_ADDR="10.0.0.2",
-        HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.9",
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded,
     )
-    assert AuditLog.objects.get(action="notification_preference.update").ip_address == "198.51.100.9"
-
-
-def test_audit_ip_without_trusted_proxy_ignores_x_forwarded_for(client, vi_user):
-    """TRUSTED_PROXY_COUNT defaults to 0: a header anyone can send proves nothing."""
-    client.force_login(vi_user)
-    client.post(
-        reverse("notifications:preferences"),
-        {"email_frequency": "off"},
-        REMOTE_ADDR="203.0.113.7",
-        HTTP_X_FORWARDED_FOR="198.51.100.9",
-    )
-    assert AuditLog.objects.get(action="notification_preference.update").ip_address == "203.0.113.7"
+    assert AuditLog.objects.get(action="notification_preference.update").ip_address == expected
 
 
 # --- notify -----------------------------------------------------------------------------------------
