@@ -42,3 +42,27 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback")):
+        return True
+    transactional = {"transactional_db", "live_server", "django_db_serialized_rollback"}
+    return bool(transactional & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _empty_search_index_after_transactional_tests(request, django_db_blocker):
+    """A transactional test ends with Django flushing its models' tables, but the database search
+    backend's own tables (FTS5 on SQLite, the tsvector table on PostgreSQL, their side tables) are not
+    models, so the rows that test indexed would stay and show up in the next test's searches and counts.
+    Empty them after every such test."""
+    yield
+    if not _is_transactional(request):
+        return
+    from listings.search.database import DatabaseBackend
+
+    with django_db_blocker.unblock():
+        if DatabaseBackend.available():
+            DatabaseBackend().clear()
