@@ -32,10 +32,13 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The address every absolute link is built from (canonical, sitemap.xml, e-mails): the one served here.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	mkdir -p var
 	$(MANAGE) compiletranslations
 	$(MANAGE) migrate --noinput
+	$(MANAGE) site_configure
 	$(MANAGE) seed_demo --once
 	@echo "Serving the exchange on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	@trap 'kill 0' INT TERM EXIT; export STRIPE_API_BASE=$${STRIPE_API_BASE:-http://localhost:$(STRIPE_PORT)}; \

@@ -6,4 +6,4 @@ class CmsConfig(AppConfig):
     verbose_name = "Trang thông tin"
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401 - registers the event notification kinds
+        from . import checks, notifications  # noqa: F401 - register the deploy check and the event notification kinds

@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.urls import translate_url
 from django.utils.functional import SimpleLazyObject
 
+from .site_url import absolute_url
+
 DEMO_CACHE_KEY = "cms:demo-data-present"
 DEMO_CACHE_SECONDS = 60
 
@@ -32,7 +34,7 @@ def forget_demo_data_flag() -> None:
 
 
 def _alternates(request) -> list[dict]:
-    url = request.build_absolute_uri()
+    url = absolute_url(request.get_full_path())
     links = []
     for code, _name in settings.LANGUAGES:
         try:
@@ -49,7 +51,8 @@ def site(request) -> dict:
     return {
         "demo_data_present": SimpleLazyObject(demo_data_present),
         "alternate_urls": SimpleLazyObject(lambda: _alternates(request)),
-        "canonical_url": SimpleLazyObject(lambda: request.build_absolute_uri(request.path)),
+        # On the public address (SITE_URL), whatever host name the request came in by (cms.site_url).
+        "canonical_url": SimpleLazyObject(lambda: absolute_url(request.path)),
         # The key part that makes cached listing fragments stale on any change (listings.cache).
         "listings_cache_version": SimpleLazyObject(_listings_cache_version),
     }

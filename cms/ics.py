@@ -8,6 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from .site_url import absolute_url
+
 PRODID = "-//HCMC Technology Exchange//techex//VI"
 
 
@@ -41,7 +43,7 @@ def _utc(value: dt.datetime) -> str:
 
 
 def event_ics(event, request=None) -> str:
-    url = request.build_absolute_uri(event.get_url(request)) if request else event.full_url or ""
+    url = absolute_url(event.get_url(request)) if request else event.full_url or ""
     location = ", ".join(part for part in (event.venue, event.address) if part) or event.online_url
     description = strip_tags(event.intro or "")
     if event.online_url:

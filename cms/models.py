@@ -33,6 +33,8 @@ from wagtail.search import index
 from exchange.support.models import ServiceKind
 
 from .blocks import AgendaItemBlock, FaqItemBlock, SpeakerBlock, body_blocks
+from .content_language import field_fallback_language, with_content_locale
+from .site_url import absolute_url
 
 HOME_LATEST_COUNT = 6
 HOME_FEATURED_MAX = 6
@@ -90,11 +92,15 @@ class SeoFields(models.Model):
         for code, _name in settings.LANGUAGES:
             page = translations.get(code)
             if page is not None:
-                href = request.build_absolute_uri(page.get_url(request))
+                href = absolute_url(page.get_url(request))
             else:
-                href = translate_url(request.build_absolute_uri(), code)
+                href = translate_url(absolute_url(request.get_full_path()), code)
             links.append({"code": code, "href": href})
         return links
+
+    def breadcrumb_ancestors(self):
+        """The ancestors below the tree root, each knowing its content language (cms/_page_header.html)."""
+        return with_content_locale(self.get_ancestors().filter(depth__gt=1))
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -254,7 +260,9 @@ class SectionIndexPage(SitePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["children"] = self.get_children().live().public().specific().defer_streamfields()
+        context["children"] = (
+            with_content_locale(self.get_children().live().public()).specific().defer_streamfields()
+        )
         return context
 
 
@@ -766,16 +774,26 @@ def navigation_for(request) -> dict:
     data = cache.get(key)
     if data is None:
         nav = SiteNavigation.for_site(site)
+        # "lang": "vi" on a label or text shown in Vietnamese on the English site (no English value).
         data = {
             "menu": [
-                {"label": item.label(language), "href": item.href(request)}
+                {
+                    "label": item.label(language),
+                    "href": item.href(request),
+                    "lang": field_fallback_language(item, "label", language),
+                }
                 for item in nav.menu_items.select_related("link_page")
             ],
             "footer": [
-                {"label": item.label(language), "href": item.href(request)}
+                {
+                    "label": item.label(language),
+                    "href": item.href(request),
+                    "lang": field_fallback_language(item, "label", language),
+                }
                 for item in nav.footer_links.select_related("link_page")
             ],
             "footer_text": nav.footer_text(language),
+            "footer_text_lang": field_fallback_language(nav, "footer_text", language),
         }
         cache.set(key, data, NAVIGATION_CACHE_SECONDS)
     return data

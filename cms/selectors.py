@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
+from .content_language import with_content_locale
 from .models import EventPage, EventRegistration, RegistrationStatus
 
 
@@ -34,7 +35,7 @@ def event_counts(event: EventPage) -> dict[str, int]:
 def news_articles(index, *, limit: int | None = None):
     from .models import NewsArticlePage
 
-    qs = (
+    qs = with_content_locale(
         NewsArticlePage.objects.child_of(index)
         .live()
         .public()
@@ -46,8 +47,10 @@ def news_articles(index, *, limit: int | None = None):
 
 
 def events_upcoming(index, *, now):
-    return EventPage.objects.child_of(index).live().public().filter(end__gte=now).order_by("start")
+    events = EventPage.objects.child_of(index).live().public().filter(end__gte=now)
+    return with_content_locale(events).order_by("start")
 
 
 def events_past(index, *, now):
-    return EventPage.objects.child_of(index).live().public().filter(end__lt=now).order_by("-start")
+    events = EventPage.objects.child_of(index).live().public().filter(end__lt=now)
+    return with_content_locale(events).order_by("-start")

@@ -6,6 +6,8 @@ from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.db.models import Q
 from wagtail.contrib.sitemaps import Sitemap
 
+from .site_url import public_address
+
 
 class PageSitemap(Sitemap):
     def items(self):
@@ -20,6 +22,9 @@ class PageSitemap(Sitemap):
 
 
 class ListingSitemap(DjangoSitemap):
+    """Django's sitemap would take the request's scheme and host; ours are on the public address, the
+    same as the Wagtail pages beside them once ``site_configure`` has run (cms.site_url)."""
+
     i18n = True
     alternates = True
     x_default = True
@@ -36,6 +41,12 @@ class ListingSitemap(DjangoSitemap):
             .only("id", "kind", "updated_at")
             .order_by("id")
         )
+
+    def get_protocol(self, protocol=None):
+        return public_address().scheme
+
+    def get_domain(self, site=None):
+        return public_address().netloc
 
     def lastmod(self, obj):
         return obj.updated_at

@@ -3,6 +3,8 @@ dashboard (Wagtail admin) and the yearly report downloads."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -18,6 +20,9 @@ from exchange.accounts.permissions import is_staff
 from . import services
 from .forms import EventRegistrationForm
 from .models import EventRegistration, RegistrationStatus
+from .site_url import absolute_url, public_address
+
+logger = logging.getLogger(__name__)
 
 
 # --- Events (called from EventPage's routes) ---------------------------------------------------------
@@ -105,15 +110,24 @@ ROBOTS_DISALLOW = [
 @cache_page(3600)
 def robots_txt(request):
     lines = ["User-agent: *", *[f"Disallow: {path}" for path in ROBOTS_DISALLOW], "Allow: /"]
-    lines.append(f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}")
+    lines.append(f"Sitemap: {absolute_url(reverse('sitemap'))}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def sitemap(request):
     from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
+    from wagtail.models import Site
 
     from .sitemaps import ListingSitemap, PageSitemap
 
+    site = Site.find_for_request(request)
+    if site is not None and site.root_url != public_address().root:
+        # The pages' URLs come from the Site, the listings' from SITE_URL: say why they disagree.
+        logger.warning(
+            "sitemap.xml: the Wagtail site is %s but SITE_URL is %s; run manage.py site_configure",
+            site.root_url,
+            public_address().root,
+        )
     return wagtail_sitemap(request, sitemaps={"pages": PageSitemap, "listings": ListingSitemap()})
 
 

@@ -635,6 +635,8 @@ class ExpertProfile(models.Model):
         first, second = ("en", "vi") if lang == "en" else ("vi", "en")
         return getattr(self, f"{name}_{first}", "") or getattr(self, f"{name}_{second}", "") or ""
 
+    t_lang = Listing.t_lang  # the language ``t()`` answered in, for a ``lang`` attribute (WCAG 3.1.2)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if not isinstance(self.publications, list) or not all(

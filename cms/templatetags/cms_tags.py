@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from cms.content_language import active_language, fallback_language, field_fallback_language
+from cms.site_url import absolute_url
 
 register = template.Library()
 
@@ -53,7 +57,7 @@ def og_meta(context) -> dict:
         description = describe() if callable(describe) else (page.search_description or "")
         picture = getattr(page, "og_image", None) or getattr(page, "image", None)
         if picture is not None and request is not None:
-            image = request.build_absolute_uri(picture.get_rendition("fill-1200x630").url)
+            image = absolute_url(picture.get_rendition("fill-1200x630").url)
         if page.specific_class.__name__ in ("NewsArticlePage", "EventPage"):
             og_type = "article"
     else:
@@ -64,7 +68,7 @@ def og_meta(context) -> dict:
         "description": strip_tags(description)[:300],
         "image": image,
         "type": og_type,
-        "url": context.get("canonical_url") or (request.build_absolute_uri() if request else ""),
+        "url": context.get("canonical_url") or (absolute_url(request.path) if request else ""),
         "site_name": settings.WAGTAIL_SITE_NAME,
         "locale": "en_US" if language == "en" else "vi_VN",
         "alternate_locale": "vi_VN" if language == "en" else "en_US",
@@ -74,9 +78,7 @@ def og_meta(context) -> dict:
 def listing_jsonld_data(listing, request=None) -> dict:
     """schema.org for a listing: an Offer for a technology on offer, a Demand for a technology request."""
     language = (get_language() or "vi")[:2]
-    url = listing.get_absolute_url()
-    if request is not None:
-        url = request.build_absolute_uri(url)
+    url = absolute_url(listing.get_absolute_url())  # the public address, as in sitemap.xml
     item = {
         "@type": "Product",
         "name": listing.t("title", language),
@@ -169,6 +171,54 @@ def event_jsonld(page, request=None):
     elif page.online_url:
         data["location"] = {"@type": "VirtualLocation", "url": page.online_url}
     return jsonld_script({k: v for k, v in data.items() if v is not None})
+
+
+# --- Language of parts (WCAG 3.1.2): cms.content_language says which text is a fallback ---------------
+@register.simple_tag(takes_context=True)
+def content_lang(context, page) -> str:
+    """``{% content_lang page as page_lang %}``: the page's language when it is not the one being served
+    (an untranslated or alias page under /en/ is Vietnamese), else ""."""
+    if page is None or not hasattr(page, "locale_id"):
+        return ""
+    return fallback_language(page, context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def lang_attr(context, page):
+    """`` lang="vi"`` for a page title or text shown in the other language, nothing otherwise:
+    ``<a href="…"{% lang_attr child %}>{{ child.title }}</a>``."""
+    language = content_lang(context, page)
+    return format_html(' lang="{}"', language) if language else ""
+
+
+@register.simple_tag
+def ui_lang() -> str:
+    """The interface language, for UI text inside a block of content marked with another language."""
+    return active_language()
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    text: str
+    lang: str  # "" unless the text is the other language's value (a fallback)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def lang_attr(self):
+        return format_html(' lang="{}"', self.lang) if self.lang else ""
+
+
+@register.simple_tag
+def bilingual(obj, name: str) -> Bilingual:
+    """``{% bilingual page "intro" as intro %}<p{{ intro.lang_attr }}>{{ intro }}</p>``: a
+    ``<name>_vi``/``<name>_en`` field in the visitor's language, or the Vietnamese value marked as such."""
+    language = active_language()
+    english = getattr(obj, f"{name}_en", "") if language == "en" else ""
+    if english:
+        return Bilingual(english, "")
+    return Bilingual(getattr(obj, f"{name}_vi", "") or "", field_fallback_language(obj, name, language))
 
 
 @register.filter

@@ -11,6 +11,8 @@ from listings.cache import bump_public_version
 from listings.tests.factories import ListingFactory, RequestListingFactory
 from listings.tests.public_helpers import dress, site_context  # noqa: F401 - fixture
 
+from .conftest import SITE
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_context")]
 
 
@@ -37,9 +39,9 @@ def test_home_shows_latest_counters_and_search(client, home, lang, signed_in):
     assert response.context["counters"] == {"offers": 2, "requests": 1, "organizations": 2}
     assert f'action="/{lang}/listings/technologies/"' in html and 'name="q"' in html
     assert 'for="home-q"' in html
-    assert 'hreflang="vi" href="http://testserver/vi/"' in html
-    assert 'hreflang="en" href="http://testserver/en/"' in html
-    assert f'<link rel="canonical" href="http://testserver/{lang}/">' in html
+    assert f'hreflang="vi" href="{SITE}/vi/"' in html
+    assert f'hreflang="en" href="{SITE}/en/"' in html
+    assert f'<link rel="canonical" href="{SITE}/{lang}/">' in html
     assert 'class="skip-link" href="#main"' in html
 
 

@@ -27,7 +27,7 @@ from cms.models import (
 )
 from listings.tests.factories import ListingFactory
 
-from .conftest import add
+from .conftest import SITE, add
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_context")]
 
@@ -251,8 +251,8 @@ class TestLocalisation:
         translated.slug = "english-article"
         translated.save_revision().publish()  # parents were created as live aliases of the vi pages
         vi_html = client.get("/vi/tin-tuc/bai-viet/").content.decode()
-        assert 'hreflang="en" href="http://testserver/en/tin-tuc/english-article/"' in vi_html
-        assert 'hreflang="vi" href="http://testserver/vi/tin-tuc/bai-viet/"' in vi_html
+        assert f'hreflang="en" href="{SITE}/en/tin-tuc/english-article/"' in vi_html
+        assert f'hreflang="vi" href="{SITE}/vi/tin-tuc/bai-viet/"' in vi_html
         en = client.get("/en/tin-tuc/english-article/")
         assert en.status_code == 200 and "English article" in en.content.decode()
         assert '<html lang="en">' in en.content.decode()
@@ -266,8 +266,8 @@ class TestLocalisation:
         assert response.status_code == 200
         html = response.content.decode()
         assert "Giới thiệu" in html and '<html lang="en">' in html
-        assert '<link rel="canonical" href="http://testserver/en/gioi-thieu/">' in html
-        assert f'hreflang="vi" href="http://testserver{about.url}"' in html
+        assert f'<link rel="canonical" href="{SITE}/en/gioi-thieu/">' in html
+        assert f'hreflang="vi" href="{SITE}{about.url}"' in html
         assert client.get("/en/khong-co/").status_code == 404
 
     def test_language_switch_keeps_the_page(self, client, i18n, home):
