@@ -20,7 +20,7 @@ from django.db import connection
 
 from listings.lifecycle import ListingState
 from listings.models import IPType, Listing, TransactionType
-from listings.search import SearchQuery, database
+from listings.search import SearchQuery, database, database_sqlite
 from listings.search.text import query_tokens
 from listings.tests.search.test_contract import catalogue  # noqa: F401 - the fixture, six known listings
 
@@ -244,7 +244,7 @@ def test_a_listing_unpublished_or_deleted_behind_the_index_counts_nowhere(db_bac
 @sqlite_only
 @pytest.mark.usefixtures("edge_cases")
 def test_a_group_too_large_for_a_packed_digit_falls_back_to_the_listing_pass(db_backend, monkeypatch):
-    monkeypatch.setattr(database, "PACK_LIMIT", 1)
+    monkeypatch.setattr(database_sqlite, "PACK_LIMIT", 1)  # read where the SQLite pass runs
     query = SearchQuery(q="may", facets=True).normalized()
     assert db_backend._facets_from_side_table(query, db_backend.text_query(["may"])) is None
     _facets_equal_reference(db_backend, {"q": "may"})
