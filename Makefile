@@ -108,13 +108,16 @@ load: install $(VENV)/.installed-bench
 fuzz: install-test
 	FUZZ_FULL=1 $(VENV)/bin/pytest -n 2 -p no:cacheprovider tests/test_api_fuzz.py $(PYTEST_ARGS)
 
-# Known vulnerabilities in the installed dependencies (pip-audit, in its own venv; needs the PyPI JSON API
-# or OSV to be reachable - on a machine with only a package mirror every package is reported "not found").
+# Known vulnerabilities in the installed dependencies (pip-audit, in its own venv). It asks PyPI's JSON API
+# (default) or OSV; an air-gapped deployment points it at its own OSV mirror:
+#   make audit AUDIT_ARGS="-s osv --osv-url https://osv.internal.example/v1/query"
+# It exits non-zero when a package cannot be checked, so "no service" never reads as "no vulnerabilities".
+AUDIT_ARGS ?=
 audit: install
 	mkdir -p var
-	test -x var/audit-venv/bin/pip-audit || ($(PYTHON) -m venv var/audit-venv && var/audit-venv/bin/pip install --quiet pip-audit)
+	test -x var/audit-venv/bin/pip-audit || ($(PYTHON) -m venv var/audit-venv && var/audit-venv/bin/pip install --quiet "pip-audit>=2.10,<3")
 	$(PIP) freeze --exclude-editable > var/requirements-freeze.txt
-	var/audit-venv/bin/pip-audit --strict --progress-spinner off --no-deps --disable-pip -r var/requirements-freeze.txt
+	var/audit-venv/bin/pip-audit --strict --progress-spinner off --no-deps --disable-pip $(AUDIT_ARGS) -r var/requirements-freeze.txt
 
 # Extract UI strings into locale/en (needs GNU gettext); translate, then `make run` compiles them.
 messages: install-test
