@@ -8,14 +8,18 @@ Services raise Django's ``ValidationError`` / ``PermissionDenied`` and the listi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 
@@ -81,8 +85,67 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
-    """The base of the API's model serializers: model text fields become ``StrictCharField``."""
+def _json_type_error(field: serializers.Field, value) -> object | None:
+    """The message (or, for a list, messages by index) when a JSON value's type is not the one the
+    schema documents for ``field``; None when it is, or when DRF's own parsing already decides."""
+    if value is None:  # ``allow_null`` is DRF's to check
+        return None
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        found = {i: _json_type_error(field.child, item) for i, item in enumerate(value)}
+        return {i: e for i, e in found.items() if e is not None} or None
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(field, serializers.FloatField):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif isinstance(field, serializers.CharField):  # also Email, Slug, URL and Regex fields
+        ok = isinstance(value, str)
+    else:
+        return None
+    return None if ok else [field.error_messages["invalid"]]
+
+
+class JsonTypesMixin:
+    """A JSON body's values must have the types the schema documents: DRF reads ``"12"`` or ``12.0`` as
+    the integer 12, ``"yes"`` or ``1`` as true and ``0`` as the text (or slug) ``"0"``, so a client's bug
+    would be stored without a word. Here each such field gets its 400 message (schemathesis' negative
+    checks, docs/api-fuzzing.md). Form and multipart bodies (a ``QueryDict``) carry only strings and keep
+    DRF's reading, so HTML forms and uploads are unaffected."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            errors = {
+                field.field_name: error
+                for field in self._writable_fields
+                if field.field_name in data
+                and (error := _json_type_error(field, data[field.field_name])) is not None
+            }
+        else:
+            errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as exc:  # all of a body's messages at once, nested ones too
+            if not errors:
+                raise
+            detail = (
+                exc.detail
+                if isinstance(exc.detail, dict)
+                else {api_settings.NON_FIELD_ERRORS_KEY: exc.detail}
+            )
+            raise exceptions.ValidationError({**detail, **errors}) from exc
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return value
+
+
+class StrictSerializer(JsonTypesMixin, serializers.Serializer):
+    """The base of the API's plain (input) serializers: JSON values of the documented types only."""
+
+
+class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
+    """The base of the API's model serializers: model text fields become ``StrictCharField`` and JSON
+    values must have their documented types (``JsonTypesMixin``)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

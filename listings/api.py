@@ -33,7 +33,7 @@ from .search import InvalidQuery, SearchQuery, SearchResult, get_backend, search
 from .selectors import listings_of_user, listings_public
 from .services import listing_create, listing_renew, listing_submit, listing_update
 
-TRUE_VALUES = {"1", "true", "yes", "on"}
+TRUE_VALUES = {"1", "true"}  # the true values of the filters' `mine` (listings.filters.BooleanFilter)
 
 
 def _record_errors(errors) -> exceptions.ValidationError:

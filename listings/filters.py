@@ -26,6 +26,42 @@ class IntegerFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class _StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false``/``1``/``0`` (any case) or nothing. Django's ``NullBooleanField`` reads any
+    other value as "not given", so ``mine=-5`` quietly answered the public list
+    instead of saying the value is wrong."""
+
+    ACCEPTED = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        key = str(value).strip().lower()
+        if key not in self.ACCEPTED:
+            raise forms.ValidationError(
+                _("“%(value)s” không phải giá trị đúng/sai: dùng true, false, 1 hoặc 0."),
+                code="invalid",
+                params={"value": value},
+            )
+        return self.ACCEPTED[key]
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """A boolean query parameter that refuses what is not one (400), instead of ignoring it."""
+
+    field_class = _StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # django-filter's BooleanWidget turns every unknown value into "not given" before the field sees it.
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
 class _RangeForm(forms.Form):
     def clean(self):
         data = super().clean()
@@ -68,12 +104,12 @@ class ListingFilter(filters.FilterSet):
     transaction_type = filters.ChoiceFilter(
         choices=TransactionType.choices, method="filter_transaction_type", help_text="One transaction type."
     )
-    facets = filters.BooleanFilter(
+    facets = BooleanFilter(
         method="filter_mine",
         help_text="`1`: add `facets` (counts per field, TRL, IP type, transaction type, province, "
         "organisation and price band) beside `results`. Not with `mine=1`.",
     )
-    mine = filters.BooleanFilter(
+    mine = BooleanFilter(
         method="filter_mine",
         help_text="`1`: only your own listings, in every state (draft, submitted…); needs authentication.",
     )

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from exchange.accounts import permissions as perms
-from exchange.api import StrictCharField
+from exchange.api import StrictCharField, StrictSerializer
 
 from . import permissions as lperms
 from .interchange import SCHEMA, listing_to_record
@@ -59,30 +59,30 @@ def listing_url(request, listing: Listing) -> str:
 
 
 # --- small nested shapes (shared by summaries and records) ----------------------------------------------
-class LangTextSerializer(serializers.Serializer):
+class LangTextSerializer(StrictSerializer):
     vi = StrictCharField(required=False, allow_blank=True)
     en = StrictCharField(required=False, allow_blank=True)
 
 
-class OrganizationRefSerializer(serializers.Serializer):
+class OrganizationRefSerializer(StrictSerializer):
     ref = StrictCharField(allow_null=True, help_text="null when hidden from you")
     name = StrictCharField(allow_null=True, required=False)
 
 
-class PriceSerializer(serializers.Serializer):
+class PriceSerializer(StrictSerializer):
     currency = serializers.ChoiceField(choices=["VND"])
     min = serializers.IntegerField(allow_null=True, required=False, min_value=0)
     max = serializers.IntegerField(allow_null=True, required=False, min_value=0)
     negotiable = serializers.BooleanField(required=False)
 
 
-class TrlRangeSerializer(serializers.Serializer):
+class TrlRangeSerializer(StrictSerializer):
     min = serializers.IntegerField(allow_null=True, required=False, min_value=1, max_value=9)
     max = serializers.IntegerField(allow_null=True, required=False, min_value=1, max_value=9)
 
 
 # --- list pages -------------------------------------------------------------------------------------
-class ListingSummarySerializer(serializers.Serializer):
+class ListingSummarySerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     ref = StrictCharField(read_only=True)
     origin = StrictCharField(read_only=True)
@@ -160,7 +160,7 @@ class RequestSummarySerializer(ListingSummarySerializer):
 
 
 # --- list pages answered by the search service (documentation only) -------------------------------------
-class FacetValueSerializer(serializers.Serializer):
+class FacetValueSerializer(StrictSerializer):
     value = StrictCharField(help_text="The code to pass back as the filter's value.")
     label = StrictCharField(help_text="Human-readable name (Vietnamese unless the request asks English).")
     count = serializers.IntegerField(help_text="Listings matching the query with this value.")
@@ -211,7 +211,7 @@ RequestPageSerializer = _page_serializer("RequestPageSerializer", RequestSearchI
 
 
 # --- the interchange record (documentation of the detail body and of write input) ---------------------
-class IPRightSerializer(serializers.Serializer):
+class IPRightSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=IPType.choices)
     status = serializers.ChoiceField(choices=IPStatus.choices, required=False)
     number = StrictCharField(required=False, allow_blank=True)
@@ -220,18 +220,18 @@ class IPRightSerializer(serializers.Serializer):
     granted_on = serializers.DateField(required=False, allow_null=True)
 
 
-class InventorSerializer(serializers.Serializer):
+class InventorSerializer(StrictSerializer):
     name = StrictCharField()
 
 
-class MediaSerializer(serializers.Serializer):
+class MediaSerializer(StrictSerializer):
     url = StrictCharField()
     kind = StrictCharField(help_text="`image` or `document`")
     title = StrictCharField(required=False, allow_blank=True)
     language = StrictCharField(required=False, allow_blank=True)
 
 
-class RecordSerializer(serializers.Serializer):
+class RecordSerializer(StrictSerializer):
     """The technology interchange record ``techex.technology/1`` (docs/interchange.md)."""
 
     schema = serializers.ChoiceField(choices=[SCHEMA])
@@ -269,7 +269,7 @@ class RequestRecordSerializer(RecordSerializer):
     anonymous = serializers.BooleanField(required=False)
 
 
-class _DetailMixin(serializers.Serializer):
+class _DetailMixin(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     url = StrictCharField(read_only=True, help_text="Absolute URL of the public page.")
     origin = StrictCharField(read_only=True, help_text="The exchange the listing comes from.")
@@ -285,7 +285,7 @@ class RequestDetailSerializer(_DetailMixin, RequestRecordSerializer):
     pass
 
 
-class RevisionAcceptedSerializer(serializers.Serializer):
+class RevisionAcceptedSerializer(StrictSerializer):
     revision = serializers.IntegerField(help_text="Id of the pending revision.")
     state = StrictCharField(help_text="`pending`")
     stage = StrictCharField(help_text="`tto` or `moderation`: who decides next.")

@@ -558,7 +558,7 @@ def test_refused_writes_change_nothing(deal_world):
         body = data(deal_world) if callable(data) else data
         for role, status in expected.items():
             client = clients[role]
-            if name.startswith("api:") and method != "post":
+            if name.startswith("api:") and name != "api:deal-messages":  # the API speaks JSON
                 got = getattr(client, method)(url, body, content_type="application/json").status_code
             else:
                 got = client.post(url, body).status_code

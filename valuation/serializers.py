@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from exchange.api import StrictCharField, StrictModelSerializer
+from exchange.api import StrictCharField, StrictModelSerializer, StrictSerializer
 
 from .engine import ALL_METHODS, DEFAULT_DRAWS, MAX_DRAWS
 from .models import Valuation, ValuationVersion
 
 
-class CalculateRequestSerializer(serializers.Serializer):
+class CalculateRequestSerializer(StrictSerializer):
     method = serializers.ChoiceField(choices=list(ALL_METHODS))
     inputs = serializers.DictField(
         help_text=(
@@ -27,13 +27,13 @@ class CalculateRequestSerializer(serializers.Serializer):
     seed = serializers.IntegerField(required=False, min_value=0, help_text="Random seed (fixed by default).")
 
 
-class RangeSerializer(serializers.Serializer):
+class RangeSerializer(StrictSerializer):
     p10 = serializers.IntegerField()
     p50 = serializers.IntegerField()
     p90 = serializers.IntegerField()
 
 
-class CalculateResponseSerializer(serializers.Serializer):
+class CalculateResponseSerializer(StrictSerializer):
     method = StrictCharField()
     value = serializers.IntegerField(
         allow_null=True, help_text="VND on the most likely inputs (null for scoring)."
@@ -52,7 +52,7 @@ class ValuationVersionSerializer(StrictModelSerializer):
 
 class ValuationSerializer(StrictModelSerializer):
     listing = serializers.IntegerField(source="listing_id", required=False, allow_null=True)
-    organization = serializers.IntegerField(source="organization_id", read_only=True)
+    organization = serializers.IntegerField(source="organization_id", read_only=True, allow_null=True)
     methods = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ALL_METHODS)), allow_empty=False
     )
@@ -74,5 +74,5 @@ class ValuationSerializer(StrictModelSerializer):
         read_only_fields = ["id", "organization", "results", "created_at", "updated_at"]
 
 
-class SaveVersionSerializer(serializers.Serializer):
+class SaveVersionSerializer(StrictSerializer):
     note = StrictCharField(required=False, allow_blank=True, max_length=300)

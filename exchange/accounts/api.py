@@ -6,17 +6,24 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from exchange.api import ServiceErrorsMixin, StrictCharField, StrictModelSerializer, error_responses
+from exchange.api import (
+    ServiceErrorsMixin,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictSerializer,
+    error_responses,
+)
 
 from . import tokens
 from .models import ApiToken
 
 
-class TokenObtainSerializer(serializers.Serializer):
+class TokenObtainSerializer(StrictSerializer):
     email = serializers.EmailField()
     password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
     name = StrictCharField(
@@ -56,6 +63,7 @@ class TokenObtainView(ServiceErrorsMixin, APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenObtainThrottle]
+    parser_classes = [JSONParser, FormParser]  # JSON, or a form post (``curl -d email=… -d password=…``)
 
     @extend_schema(
         operation_id="auth_token_create",

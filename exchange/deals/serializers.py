@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from exchange.api import StrictCharField, StrictModelSerializer
+from exchange.api import StrictCharField, StrictModelSerializer, StrictSerializer
 from listings.models import TransactionType
 
 from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
@@ -14,7 +14,7 @@ from .models import Contract, Deal, DealRating, Message, Signature, TermSheet
 # Its own component name: listings' OrganizationRef (ref and name, hidden for anonymous requests) is a
 # different shape, and two components of one name make the schema describe one of them wrongly.
 @extend_schema_serializer(component_name="DealOrganization")
-class OrganizationRefSerializer(serializers.Serializer):
+class OrganizationRefSerializer(StrictSerializer):
     id = serializers.IntegerField()
     ref = StrictCharField()
     name = StrictCharField()
@@ -60,13 +60,13 @@ class MessageSerializer(StrictModelSerializer):
         fields = ["id", "author", "side", "body", "attachment_name", "attachment_url", "created_at"]
 
 
-class MilestoneInSerializer(serializers.Serializer):
+class MilestoneInSerializer(StrictSerializer):
     label = StrictCharField(max_length=300)
     amount_vnd = serializers.IntegerField(min_value=0)
     due = serializers.DateField(required=False, allow_null=True)
 
 
-class TermsInSerializer(serializers.Serializer):
+class TermsInSerializer(StrictSerializer):
     transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
     field_of_use = StrictCharField()
     territory = StrictCharField(max_length=300)
@@ -173,41 +173,41 @@ class ContractSerializer(StrictModelSerializer):
         return not obj.integrity_errors()
 
 
-class InquiryInSerializer(serializers.Serializer):
+class InquiryInSerializer(StrictSerializer):
     listing = serializers.IntegerField()
     organization = serializers.IntegerField()
     message = StrictCharField(max_length=10_000)
 
 
-class ReasonInSerializer(serializers.Serializer):
+class ReasonInSerializer(StrictSerializer):
     reason = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class AcceptInSerializer(serializers.Serializer):
+class AcceptInSerializer(StrictSerializer):
     nda_template = serializers.IntegerField(required=False, allow_null=True)
 
 
-class NdaInSerializer(serializers.Serializer):
+class NdaInSerializer(StrictSerializer):
     text_sha256 = StrictCharField(max_length=64)
 
 
-class MessageInSerializer(serializers.Serializer):
+class MessageInSerializer(StrictSerializer):
     body = StrictCharField(max_length=10_000)
     attachment = serializers.FileField(required=False)
 
 
-class AcceptTermsInSerializer(serializers.Serializer):
+class AcceptTermsInSerializer(StrictSerializer):
     term_sheet = serializers.IntegerField()
 
 
-class ContractInSerializer(serializers.Serializer):
+class ContractInSerializer(StrictSerializer):
     language = serializers.ChoiceField(choices=[("vi", "vi"), ("en", "en")], default="vi")
 
 
 SIDE_HELP = "`buyer` or `seller`; needed only if you may sign for both organisations."
 
 
-class SignInSerializer(serializers.Serializer):
+class SignInSerializer(StrictSerializer):
     password = StrictCharField(required=False, help_text="Your account password, or:")
     code = StrictCharField(required=False, help_text="The 6-digit code emailed by `POST …/signature-code/`.")
     side = StrictCharField(required=False, help_text=SIDE_HELP)
@@ -218,24 +218,24 @@ class SignInSerializer(serializers.Serializer):
         return attrs
 
 
-class SideInSerializer(serializers.Serializer):
+class SideInSerializer(StrictSerializer):
     side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
-class SignatureCodeSerializer(serializers.Serializer):
+class SignatureCodeSerializer(StrictSerializer):
     side = StrictCharField()
     expires_at = serializers.DateTimeField()
     max_attempts = serializers.IntegerField()
 
 
-class CertificateSignInSerializer(serializers.Serializer):
+class CertificateSignInSerializer(StrictSerializer):
     signed_pdf = serializers.FileField(
         help_text="The PDF from `GET …/signing-pdf/`, signed (incrementally) with your digital certificate."
     )
     side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
-class RatingInSerializer(serializers.Serializer):
+class RatingInSerializer(StrictSerializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -246,14 +246,14 @@ class RatingSerializer(StrictModelSerializer):
         fields = ["id", "side", "score", "comment", "created_at"]
 
 
-class ConsentInSerializer(serializers.Serializer):
+class ConsentInSerializer(StrictSerializer):
     consent = serializers.BooleanField(default=True)
     side = StrictCharField(required=False, help_text=SIDE_HELP)
 
 
-class CompleteInSerializer(serializers.Serializer):
+class CompleteInSerializer(StrictSerializer):
     final_value_vnd = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
 
-class BrokerInSerializer(serializers.Serializer):
+class BrokerInSerializer(StrictSerializer):
     broker = serializers.IntegerField()

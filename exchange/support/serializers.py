@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from exchange.api import StrictCharField, StrictModelSerializer
+from exchange.api import StrictCharField, StrictModelSerializer, StrictSerializer
 
 from .models import ServiceKind, ServiceQuote, ServiceRequest
 
@@ -62,7 +62,7 @@ class ServiceRequestSerializer(StrictModelSerializer):
         return QuoteSerializer(obj.quotes.order_by("-version"), many=True).data
 
 
-class RequestInSerializer(serializers.Serializer):
+class RequestInSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ServiceKind.choices)
     description = StrictCharField(max_length=10_000)
     organization = serializers.IntegerField(required=False, allow_null=True)
@@ -70,7 +70,7 @@ class RequestInSerializer(serializers.Serializer):
     listing = serializers.IntegerField(required=False, allow_null=True)
 
 
-class QuoteInSerializer(serializers.Serializer):
+class QuoteInSerializer(StrictSerializer):
     amount_vnd = serializers.IntegerField(min_value=0, help_text="Price before VAT, whole VND.")
     vat_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, default=10
@@ -82,13 +82,13 @@ class QuoteInSerializer(serializers.Serializer):
 # Not "AcceptIn": the deals API has its own (an NDA template), and one component name for both would
 # document one of the two bodies wrongly.
 @extend_schema_serializer(component_name="QuoteAcceptIn")
-class AcceptInSerializer(serializers.Serializer):
+class AcceptInSerializer(StrictSerializer):
     quote = serializers.IntegerField()
 
 
-class AssignInSerializer(serializers.Serializer):
+class AssignInSerializer(StrictSerializer):
     assignee = serializers.IntegerField(allow_null=True)
 
 
-class NoteInSerializer(serializers.Serializer):
+class NoteInSerializer(StrictSerializer):
     note = StrictCharField(required=False, allow_blank=True, default="")
