@@ -28,9 +28,13 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 FULL = os.environ.get("FUZZ_FULL") == "1"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100" if FULL else "4"))
+# The stateful phase: scenarios (chains along the schema's links) and the steps of each.
+SCENARIOS = MAX_EXAMPLES if FULL else 10
+SCENARIO_STEPS = 10 if FULL else 5
 
 
 def openapi_document() -> dict:
@@ -49,7 +53,16 @@ def fuzz_config():
 
     # make test: the schema's examples and a few generated cases; make fuzz adds the coverage phase
     # (boundary and invalid values for every parameter) and many more generated cases.
-    phases = {"examples": {}, "coverage": {"enabled": FULL}, "fuzzing": {}}
+    phases = {
+        "examples": {},
+        "coverage": {"enabled": FULL},
+        "fuzzing": {},
+        # Only the documented links (exchange/api_links.py), not ones schemathesis would infer: each linked
+        # step has a caller who may take it (``ACTORS``).
+        # make test keeps its few scenarios to valid requests, which chains need; make fuzz mixes in
+        # invalid ones as well.
+        "stateful": {"inference": {"algorithms": []}, "generation": {"mode": "all" if FULL else "positive"}},
+    }
     return SchemathesisConfig.from_dict(
         {
             "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "deterministic": not FULL},
@@ -203,6 +216,19 @@ def _build_exchange():
         ),
         "quote": [quote.pk],
         "reference": [pr.reference for pr in payment_requests],
+        # Real references for the bodies of the stateful phase's calls (``_fill_references``).
+        "refs": {
+            "free_offer": offers[3].pk,  # published, no deal yet: an inquiry about it can be opened
+            "buyer_org": buyer_org.pk,
+            "seller_org_ref": seller_org.ref,
+            "buyer_org_ref": buyer_org.ref,
+            "offer": offers[0].pk,
+            "nda": nda.pk,
+            "broker": people["broker"].pk,
+            "staff": people["staff"].pk,
+            "buyer_email": buyer.email,
+            "password": "s3cret-pass-123",  # UserFactory's
+        },
     }
     return role_tokens, ids
 
@@ -249,3 +275,163 @@ def test_api_answers_as_its_schema_says(case, exchange_data, keep_test_connectio
             case.call_and_validate(headers=headers)
         finally:
             transaction.set_rollback(True)
+
+
+# --- The stateful phase: chains of calls along the schema's OpenAPI links (exchange/api_links.py) ---
+
+# Who takes each linked step, so a chain can go on: the buyer opens an inquiry and accepts the NDA and
+# the terms, the seller's researcher accepts the inquiry and proposes terms, staff quote and handle a
+# support request. A step's caller is one of its roles (chosen from the request, as above); every role
+# named for a read may see the object, so a 404 after a 201 is a real finding (ensure_resource_availability).
+SELLER, BUYER, STAFF = ("researcher",), ("buyer",), ("staff",)
+PARTIES = ("buyer", "researcher")
+ACTORS = {
+    "deals_create": BUYER,
+    "deals_retrieve": PARTIES,
+    "deals_accept_create": SELLER,
+    "deals_decline_create": SELLER,
+    "deals_cancel_create": BUYER,
+    "deals_accept_nda_create": BUYER,
+    "deals_assign_broker_create": STAFF,
+    "deals_messages_list": PARTIES,
+    "deals_messages_create": PARTIES,
+    "deals_terms_list": PARTIES,
+    "deals_terms_create": SELLER,
+    "deals_accept_terms_create": BUYER,
+    "deals_contract_retrieve": PARTIES,
+    "deals_contract_create": SELLER,
+    "deals_comparable_consent_create": PARTIES,
+    "deals_ratings_list": PARTIES,
+    "deals_payment_requests_list": PARTIES,
+    "support_requests_create": BUYER,
+    "support_requests_retrieve": ("buyer", "staff"),
+    "support_requests_cancel_create": BUYER,
+    "support_requests_accept_create": BUYER,
+    "support_requests_assign_create": STAFF,
+    "support_requests_quote_create": STAFF,
+    "support_requests_decline_create": STAFF,
+    "support_requests_start_create": STAFF,
+    "support_requests_deliver_create": STAFF,
+    "requests_create": BUYER,
+    "auth_tokens_destroy": BUYER,
+    "auth_token_create": (ANON,),
+}
+for _kind in ("technologies", "requests"):
+    for _step in ("create", "retrieve", "update", "partial_update", "submit_create", "renew_create"):
+        ACTORS.setdefault(f"{_kind}_{_step}", SELLER if _kind == "technologies" else BUYER)
+for _step in ("create", "retrieve", "partial_update", "versions_list", "versions_create", "destroy"):
+    ACTORS[f"valuations_{_step}"] = SELLER
+
+
+def _fill_references(case, refs: dict) -> None:
+    """Put real references into the body of a schema-valid request, where a generated one would only get
+    400/404 and end the chain: the offer and organisation of an inquiry, the organisation of a listing,
+    the NDA text being accepted, the broker or staff member assigned, credentials for a token. Only keys
+    the generated body has are replaced (optional ones stay optional); invalid requests are left alone."""
+    from schemathesis.generation import GenerationMode
+
+    if (
+        case.meta is None
+        or case.meta.generation.mode != GenerationMode.POSITIVE
+        or not isinstance(case.body, dict)
+    ):
+        return
+    operation_id = case.operation.definition.raw.get("operationId")
+    body = case.body
+    values = {
+        "deals_create": {"listing": refs["free_offer"], "organization": refs["buyer_org"]},
+        "deals_accept_create": {"nda_template": refs["nda"]},
+        "deals_assign_broker_create": {"broker": refs["broker"]},
+        "support_requests_create": {"organization": refs["buyer_org"]},
+        "support_requests_assign_create": {"assignee": refs["staff"]},
+        "valuations_create": {"listing": refs["offer"]},
+        "valuations_partial_update": {"listing": refs["offer"]},
+        "auth_token_create": {"email": refs["buyer_email"], "password": refs["password"]},
+    }.get(operation_id, {})
+    if operation_id in ("technologies_create", "technologies_update"):
+        values = {"organization": {"ref": refs["seller_org_ref"]}}
+    elif operation_id in ("requests_create", "requests_update"):
+        values = {"organization": {"ref": refs["buyer_org_ref"]}}
+    elif operation_id == "deals_accept_nda_create":
+        from exchange.deals.models import Deal
+
+        deal = Deal.objects.select_related("nda_template").filter(pk=case.path_parameters.get("id")).first()
+        if deal is not None and deal.nda_template is not None:
+            values = {"text_sha256": deal.nda_template.sha256}
+    if operation_id == "support_requests_create":
+        # A deal or listing the buyer is not part of is a 400; the request stands without them.
+        body.pop("deal", None)
+        body.pop("listing", None)
+    for key, value in values.items():
+        if key in body:
+            body[key] = value
+
+
+class ExchangeWorkflow(schema.as_state_machine()):
+    """Each scenario runs in a savepoint rolled back in ``teardown``: its calls see one another's writes
+    (the inquiry it opened, the terms it proposed), and no scenario sees another's."""
+
+    exchange: tuple[dict, dict]
+
+    def setup(self):
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    def step(self, input):
+        role_tokens, ids = self.exchange
+        case = input.case
+        if input.transition is None:
+            # A chain's first call: a path id is often one of the seeded objects, as in the stateless test.
+            name, values = _known_ids(ids, case.operation.path)
+            # Only in valid requests: an invalid path id swapped for a real one would make the request valid.
+            valid = case.meta is not None and not case.meta.generation.mode.is_negative
+            if name and valid and case.path_parameters and name in case.path_parameters:
+                pick = _chosen(case, "id", 2 * len(values))
+                if pick < len(values):
+                    case.path_parameters[name] = values[pick]
+        _fill_references(case, ids["refs"])
+        return super().step(input)
+
+    def get_call_kwargs(self, case):
+        role_tokens, _ = self.exchange
+        roles = ACTORS.get(case.operation.definition.raw.get("operationId"), ROLES)
+        role = roles[_chosen(case, "role", len(roles))]
+        hypothesis.note(f"{case.operation.label}: caller {role}")
+        # Passed to the call and to the checks, so ``ignored_auth`` knows these are real credentials.
+        return {"headers": {"Authorization": f"Token {role_tokens[role]}"}} if role != ANON else {}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        # As ``RecordingStateMachine`` does, and the headers given as well: without them schemathesis takes
+        # the token for a generated one, and a 201 with it for "API accepts invalid authentication".
+        # Invalid requests are the stateless test's job. Here schemathesis at times marks a linked step
+        # "negative" whose body it could not make invalid ("Invalid component: positive test case": a POST
+        # /deals/{id}/accept/ with no body, which is valid) and flags its 200 as accepting invalid data.
+        case.validate_response(
+            response,
+            additional_checks=additional_checks,
+            excluded_checks=[negative_data_rejection],
+            headers=kwargs.get("headers"),
+            transport_kwargs=kwargs or None,
+            recorder=self.recorder,
+        )
+
+
+def test_api_chains_follow_its_links(exchange_data, keep_test_connection):
+    """Scenarios of up to ``SCENARIO_STEPS`` calls along the links (create, then read, write in, change,
+    submit …), with the same checks as above plus schemathesis' stateful ones (a resource just created is
+    not 404, a deleted one is)."""
+    ExchangeWorkflow.exchange = exchange_data
+    ExchangeWorkflow.run(
+        settings=hypothesis.settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=SCENARIO_STEPS,
+            deadline=None,
+            derandomize=not FULL,
+            phases=[hypothesis.Phase.generate] + ([hypothesis.Phase.shrink] if FULL else []),
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+    )
