@@ -349,10 +349,11 @@ class DatabaseBackend(SqlitePasses, PostgresPasses):
                     cursor.execute(f"ALTER INDEX {new}_{suffix} RENAME TO {TABLE}_{suffix}")
             self._new_generation(cursor)
         if connection.vendor == "postgresql":
-            # The new table has no statistics until autovacuum gets to it (a minute or more): plan the
+            # The new table has no statistics until autovacuum gets to it (a minute or more), nor has a
+            # listing table just bulk-loaded (an import, a restore, the benchmarks' seeding): plan the
             # first searches on real ones (docs/search.md).
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {TABLE}")
+                cursor.execute(f"ANALYZE {TABLE}, {Listing._meta.db_table}")
         return total
 
     # --- reading the index ------------------------------------------------------------------------

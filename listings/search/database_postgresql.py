@@ -162,8 +162,8 @@ class PostgresPasses:
         planner scored and sorted every *partial* match with its whole tsvector in the sort rows (an
         external merge sort on disk past ``work_mem``), then checked each against the full-match
         subquery; the phrase bonus was a second scan of the table (``rowid IN (… doc @@ phrase)``),
-        once per parallel worker. Here a tier's rows are scored in a subquery of (rowid, score) only,
-        kept apart by ``OFFSET 0`` and joined to the filtered listings after, so the join and the sort
+        once per parallel worker. Here a tier's rows are scored in a materialised CTE of (rowid, score)
+        only, and joined to the filtered listings after, so the join and the sort
         for the page are over narrow rows, and the tier and the phrase are tested on the row's own
         ``doc`` (the same rows: a row is in ``rowid IN (SELECT rowid … WHERE doc @@ x)`` exactly when
         its doc matches x)."""
@@ -182,15 +182,18 @@ class PostgresPasses:
             phrase = "1.0"
 
         def tier(cond: str) -> str:
-            # ``OFFSET 0`` keeps the inner query apart (not merged into the outer one): the tier's rows
-            # are scored where they are read, and only (rowid, score) reaches the join with the
-            # filtered listings and the sort. Scored after the join, each row carried its tsvector
-            # into the join's hash table (which spilled to disk past ``work_mem``): 54 -> 31 ms for
-            # 'sinh hoc' at 20,000 listings. The price: matches a selective filter then drops are
-            # scored too ('hoc' in one province: 5 -> 20 ms), a case far from the slowest.
+            # The tier's rows are scored where they are read, in a CTE of (rowid, score) only, and only
+            # those reach the join with the filtered listings and the sort. Scored after the join, each
+            # row carried its tsvector into the join's hash table (which spilled to disk past
+            # ``work_mem``): 54 -> 31 ms for 'sinh hoc' at 20,000 listings. The price: matches a
+            # selective filter then drops are scored too ('hoc' in one province: 5 -> 20 ms), a case
+            # far from the slowest. MATERIALIZED, not a subquery kept apart by ``OFFSET 0``: on stale
+            # statistics (a bulk load before autovacuum's ANALYZE) the planner put the subquery on the
+            # inner side of a nested loop and re-ran the text search once per listing - 33 s for one
+            # page at 5,000 listings under `make load`; a CTE is computed once, whatever the plan.
             return (
-                f"SELECT c.rowid, c.score FROM (SELECT f.rowid, {score} * {boost} * {phrase} AS score "  # noqa: S608
-                f"FROM {TABLE} AS f WHERE {d.cond('f')}{cond} OFFSET 0) AS c "
+                f"WITH c AS MATERIALIZED (SELECT f.rowid, {score} * {boost} * {phrase} AS score "  # noqa: S608
+                f"FROM {TABLE} AS f WHERE {d.cond('f')}{cond}) SELECT c.rowid, c.score FROM c "
                 f"WHERE c.rowid IN ({filtered_sql}) ORDER BY c.score DESC, c.rowid DESC LIMIT %s OFFSET %s"
             )
 

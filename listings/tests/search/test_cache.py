@@ -42,7 +42,8 @@ def test_a_repeated_search_is_answered_from_the_cache(db_backend, corpus, places
     with CaptureQueriesContext(connection) as other_page:
         paged = db_backend.search(SearchQuery(q="may loc nuoc", facets=True, page=2, page_size=1))
     assert paged.total == 2 and paged.facets == first.facets and len(paged.ids) == 1
-    assert not any("MATERIALIZED" in sql or "GROUP BY" in sql for sql in index_queries(other_page))
+    facet_pass = ("m AS MATERIALIZED", "GROUP BY")  # both vendors' facet statements; the page has neither
+    assert not any(mark in sql for sql in index_queries(other_page) for mark in facet_pass)
 
 
 def test_a_publish_changes_the_cached_counts_at_once(
