@@ -3,20 +3,11 @@ an operation and parameters that exist, and a link table naming an unknown opera
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.test import APIClient
 
 from exchange.api_links import LINKS, Link, document_links
 
 pytestmark = pytest.mark.django_db
 METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
 
 
 def _operations(schema):

@@ -4,18 +4,9 @@ the Swagger UI page works without the internet (drf-spectacular-sidecar)."""
 import pytest
 from drf_spectacular.settings import patched_settings
 from openapi_spec_validator import validate
-from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
 
 
 def operations(schema):

@@ -52,6 +52,7 @@ from .database_common import (
     TEXT_COLUMNS,
     _chunks,
     _Text,
+    page_over_tiers,
     price_overlaps,
 )
 from .database_postgresql import (
@@ -483,23 +484,22 @@ class DatabaseBackend(SqlitePasses, PostgresPasses):
             # same MATCH expression (FTS5's bm25 depends on it), restricted to the tier's rowids, so the
             # scores and the order are those of a single ``ORDER BY is_full DESC, score DESC`` query.
             full_ids = f"{rowid} IN (SELECT rowid FROM {TABLE} WHERE {d.cond()})"  # noqa: S608
-            cursor.execute(f"{select} AND {full_ids}{order}", [*base, text.full, limit, offset])
-            page = [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
-            if len(page) == limit:
-                return page
-            if page:
-                fulls = offset + len(page)
-            else:  # the page starts past the full matches: how many there are
+
+            def read(not_: str):
+                def rows(n: int, skip: int) -> list[tuple[int, float]]:
+                    cursor.execute(f"{select} AND {not_}{full_ids}{order}", [*base, text.full, n, skip])
+                    return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+                return rows
+
+            def count_full() -> int:
                 cursor.execute(
                     f"SELECT count(*) FROM {TABLE} WHERE {d.cond()} AND {rowid} IN ({filtered_sql})",  # noqa: S608
                     [text.full, *filtered_params],
                 )
-                fulls = int(cursor.fetchone()[0])
-            cursor.execute(
-                f"{select} AND NOT {full_ids}{order}",
-                [*base, text.full, limit - len(page), max(0, offset - fulls)],
-            )
-            return page + [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+                return int(cursor.fetchone()[0])
+
+            return page_over_tiers(read(""), read("NOT "), count_full, limit, offset)
 
     def _sorted(self, qs: QuerySet[Listing], query: SearchQuery, text: _Text | None) -> QuerySet[Listing]:
         order: list = []

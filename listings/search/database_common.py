@@ -8,7 +8,7 @@ cycle. Every name here is still importable from ``listings.search.database``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -53,3 +53,24 @@ class _Text(NamedTuple):
     match: str  # which rows match at all: every word for one word, else at least half of them
     full: str  # every word
     phrase: str  # the words side by side
+
+
+Page = list[tuple[int, float]]
+
+
+def page_over_tiers(
+    read_full: Callable[[int, int], Page],
+    read_partial: Callable[[int, int], Page],
+    count_full: Callable[[], int],
+    limit: int,
+    offset: int,
+) -> Page:
+    """A relevance page of a query of several words: its full matches first, then its partial ones, read
+    one tier at a time (each ``read_*(limit, offset)`` ordered by score), so the partial tier - often
+    most of the matches - is scored only when the page reaches past the full ones. ``count_full`` is
+    asked only when the page starts past them."""
+    page = read_full(limit, offset)
+    if len(page) == limit:
+        return page
+    fulls = offset + len(page) if page else count_full()
+    return page + read_partial(limit - len(page), max(0, offset - fulls))

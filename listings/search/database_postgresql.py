@@ -33,6 +33,7 @@ from .database_common import (
     TABLE,
     TEXT_COLUMNS,
     _Text,
+    page_over_tiers,
     price_overlaps,
 )
 from .database_sqlite import SqliteDialect
@@ -203,23 +204,22 @@ class PostgresPasses:
             if len(text.tokens) == 1:  # every match is a full match
                 cursor.execute(tier(""), [*base, *filtered_params, limit, offset])
                 return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
-            cursor.execute(tier(full), [*base, text.full, *filtered_params, limit, offset])
-            page = [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
-            if len(page) == limit:
-                return page
-            if page:
-                fulls = offset + len(page)
-            else:  # the page starts past the full matches: how many there are
+
+            def read(cond: str):
+                def rows(n: int, skip: int) -> list[tuple[int, float]]:
+                    cursor.execute(tier(cond), [*base, text.full, *filtered_params, n, skip])
+                    return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+                return rows
+
+            def count_full() -> int:
                 cursor.execute(
                     f"SELECT count(*) FROM {TABLE} AS f WHERE {d.cond('f')} AND f.rowid IN ({filtered_sql})",  # noqa: S608
                     [text.full, *filtered_params],
                 )
-                fulls = int(cursor.fetchone()[0])
-            cursor.execute(
-                tier(" AND NOT" + full[4:]),
-                [*base, text.full, *filtered_params, limit - len(page), max(0, offset - fulls)],
-            )
-            return page + [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+                return int(cursor.fetchone()[0])
+
+            return page_over_tiers(read(full), read(" AND NOT" + full[4:]), count_full, limit, offset)
 
     def _facets_postgresql(
         self, query: SearchQuery, text: _Text | None, filters: dict[str, Q]
