@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 
+from .base import PRICE_BANDS
 from .text import FIELD_WEIGHTS
 
 TABLE = "listings_search_fts"
@@ -39,6 +40,21 @@ def price_overlaps(low: int | None, high: int | None) -> Q:
     if high is not None:
         cond &= Q(price_min__isnull=True) | Q(price_min__lte=high)
     return cond
+
+
+def facet_flags(filters: dict[str, Q]) -> tuple[dict[str, Case], dict[str, Case]]:
+    """The 0/1 columns a one-statement facet pass groups or sums by: ``f_<facet>`` for each facet filter
+    of the query (a row passes it), ``p_<i>`` for each price band (a row's price overlaps it)."""
+
+    def flag(cond: Q) -> Case:
+        return Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    flags = {f"f_{name}": flag(cond) for name, cond in filters.items()}
+    bands = {
+        f"p_{i}": flag(price_overlaps(band.low, None if band.high is None else band.high - 1))
+        for i, band in enumerate(PRICE_BANDS)
+    }
+    return flags, bands
 
 
 def _chunks(ids: Sequence[int], size: int = BATCH):

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from listings.models import IPRight, Listing, TransactionType
 
@@ -33,8 +33,8 @@ from .database_common import (
     TABLE,
     TEXT_COLUMNS,
     _Text,
+    facet_flags,
     page_over_tiers,
-    price_overlaps,
 )
 from .database_sqlite import SqliteDialect
 from .text import SearchDocument, tokenize
@@ -245,14 +245,7 @@ class PostgresPasses:
             qs = qs.filter(kind=query.kind)
         qs = self._matching(qs, text).order_by()
 
-        def flag(cond: Q) -> Case:
-            return Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-        flags = {f"f_{name}": flag(cond) for name, cond in filters.items()}
-        bands = {
-            f"p_{i}": flag(price_overlaps(band.low, None if band.high is None else band.high - 1))
-            for i, band in enumerate(PRICE_BANDS)
-        }
+        flags, bands = facet_flags(filters)
         columns = ["id", "field_id", "trl", "province_id", "organization_id", "anonymous", "origin"]
         columns.append("transaction_types")
         inner_sql, inner_params = (

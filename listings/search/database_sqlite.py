@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 
 from listings.lifecycle import ListingState
 from listings.models import IPRight, IPType, Listing, ScienceField, TransactionType
@@ -36,7 +36,7 @@ from .database_common import (
     TEXT_COLUMNS,
     _chunks,
     _Text,
-    price_overlaps,
+    facet_flags,
 )
 from .text import FIELD_WEIGHTS, SearchDocument
 
@@ -643,14 +643,7 @@ class SqlitePasses:
             qs = qs.filter(kind=query.kind)
         qs = self._matching(qs, text).order_by()
 
-        def flag(cond: Q) -> Case:
-            return Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-        flags = {f"f_{name}": flag(cond) for name, cond in filters.items()}
-        bands = {
-            f"p_{i}": flag(price_overlaps(band.low, None if band.high is None else band.high - 1))
-            for i, band in enumerate(PRICE_BANDS)
-        }
+        flags, bands = facet_flags(filters)
         # Transaction types are grouped by the stored JSON text (a few hundred distinct lists at most) and
         # counted per code in Python per distinct list: nine ``LIKE '%"code"%'`` per matching row were
         # a third of the pass at 15,000 matches (docs/benchmarks.md).
