@@ -1,18 +1,6 @@
 """Fixtures shared by every app's tests."""
 
-import shutil
-
 import pytest
-
-
-def pytest_unconfigure(config):
-    """Remove the settings' temporary folder (``TEST_TMP_DIR``) when this pytest process (the main one
-    or an xdist worker) ends: workers leave with ``os._exit``, so the settings' atexit hook never runs."""
-    from django.conf import settings
-
-    folder = getattr(settings, "TEST_TMP_DIR", None) if settings.configured else None
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
